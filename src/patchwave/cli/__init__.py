@@ -1,0 +1,14 @@
+"""The ``patchwave`` command line (typer + rich).
+
+Sub-commands live in one module each and register themselves on ``app`` here. Commands that do
+not run a flow never import Prefect (its ephemeral API costs seconds to start).
+"""
+
+from __future__ import annotations
+
+from patchwave.cli.common import app, main
+
+__all__ = ["app", "main"]
+
+# Importing the modules registers their commands on ``app``.
+from patchwave.cli import windows as _windows  # noqa: E402,F401

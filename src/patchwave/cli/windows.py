@@ -1,0 +1,1 @@
+"""``patchwave windows show``: placeholder until the windows module lands."""

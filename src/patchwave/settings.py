@@ -1,0 +1,52 @@
+"""Settings from the environment (prefix ``PATCHWAVE_``), built on demand, never at import."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Credentials are never settings: only references to them."""
+
+    model_config = SettingsConfigDict(env_prefix="PATCHWAVE_", extra="ignore")
+
+    home: Path = Field(default=Path(".patchwave"), description="State folder (SQLite, reports).")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file under home."
+    )
+    sim_seed: int = Field(default=42, description="Seed of the simulated fleet.")
+    sim_latency_scale: float = Field(
+        default=1.0, description="Multiplier for simulated host durations (0 = instant)."
+    )
+    kev_path: Path | None = Field(default=None, description="CISA KEV JSON file to use.")
+    report_dir: Path | None = Field(default=None, description="Where HTML reports are written.")
+    noop_driver: bool = Field(
+        default=False, description="Local endpoint runs `true` for every driver command (bench)."
+    )
+    ssh_known_hosts_dir: Path | None = Field(
+        default=None, description="Folder with one known_hosts file per tenant."
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'patchwave.db').resolve()}"
+
+    @property
+    def effective_report_dir(self) -> Path:
+        return self.report_dir or (self.home / "reports")
+
+    @property
+    def effective_known_hosts_dir(self) -> Path:
+        return self.ssh_known_hosts_dir or (self.home / "known_hosts")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()
