@@ -3,7 +3,7 @@
 ::
 
     PatchwaveError                    base; every error carries a one-line, actionable message
-    ├── UserError                     a user's input is wrong; the CLI exits 2 and prints the message
+    ├── UserError                     a user input is wrong: the CLI prints it and exits 2
     │   ├── InventoryError            a bad inventory file (names file, line/row, field)
     │   ├── CampaignSpecError         a bad campaign file (names file, field path)
     │   ├── CalendarError             a bad window calendar
