@@ -27,6 +27,7 @@ HOSTNAME = re.compile(
     r"^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
 )
+CALENDAR_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9:_./-]{0,62}$")
 CREDENTIAL_REF = re.compile(r"^(env:[A-Z_][A-Z0-9_]{0,127}|secret:[a-z0-9][a-z0-9-]{0,63})$")
 ROLES = ("msp-lead", "msp-engineer", "tenant-admin")
@@ -179,6 +180,13 @@ class HostRecord(_Record):
     def _ring(cls, v: str | None) -> str | None:
         if v and not SLUG.match(v):
             raise ValueError(f"{v!r}: expected a ring name like lab, pilot or broad")
+        return v or None
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar(cls, v: str | None) -> str | None:
+        if v and not CALENDAR_NAME.match(v):
+            raise ValueError(f"{v!r}: expected a calendar name like patch-tuesday-plus-3")
         return v or None
 
     @field_validator("credential_ref")
@@ -365,14 +373,23 @@ def _csv_row(inv: Inventory, errors: _Errors, row: dict[str, str], origin: str) 
             errors.add_validation(origin, exc, "tenant.")
             return
     site_key = (tenant_slug, cells.get("site", ""))
+    zone = cells.get("site_timezone", "")
     if site_key[1] and site_key not in inv.sites:
         try:
             inv.sites[site_key] = SiteRecord(
-                tenant=tenant_slug, name=site_key[1], timezone=cells.get("site_timezone") or "UTC"
+                tenant=tenant_slug, name=site_key[1], timezone=zone or "UTC"
             )
         except ValidationError as exc:
             errors.add_validation(origin, exc, "site_")
             return
+    elif site_key[1] and zone and zone != inv.sites[site_key].timezone:
+        errors.add(
+            origin,
+            f"field 'site_timezone': got {zone!r}, but site {site_key[1]!r} of tenant "
+            f"{tenant_slug} already has {inv.sites[site_key].timezone!r} from an earlier row; "
+            "a site has one time zone",
+        )
+        return
     host_fields: dict[str, Any] = {
         k: v for k, v in cells.items() if k not in ("tenant_name", "site_timezone") and v != ""
     }
