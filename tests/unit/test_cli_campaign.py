@@ -33,8 +33,9 @@ def test_validate_shipped_campaigns_prints_summaries() -> None:
     assert "halt-and-rollback" in output
     for ring in ("lab", "pilot", "broad"):
         assert ring in output
-    assert "10% of remaining" in output
-    assert "all remaining hosts" in output
+    # Ring cells wrap inside the table; check the words, not the layout.
+    words = output.split()
+    assert {"10%", "remaining", "auto", "tenant-admins;", "msp-leads;"} <= set(words)
 
 
 def test_validate_quiet_prints_nothing_on_success() -> None:

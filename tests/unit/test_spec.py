@@ -455,3 +455,29 @@ def test_a_list_whose_items_all_fail_is_not_also_called_too_short() -> None:
         "campaigns/x.yaml:6:33: rings[0].select.share: got 0, expected a percentage greater "
         "than 0 and at most 100"
     ]
+
+
+def test_reference_documentation_example_validates() -> None:
+    text = (ROOT / "docs" / "campaign-spec.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert examples
+    for example in examples:
+        assert parse_campaign(example, "docs/campaign-spec.md").name
+
+
+def test_keys_yaml_reads_as_booleans_or_numbers_are_refused() -> None:
+    message = error_of(MINIMAL + "on: 1\n")
+    assert (
+        message
+        == "campaigns/x.yaml:7:1: key 'on' is read as bool, expected text: quote it (\"on\")"
+    )
+
+
+def test_notification_addresses_are_checked() -> None:
+    message = error_of(
+        MINIMAL + "notify: {slack: {channel: general}, email: [ops@msp.example, x]}\n"
+    )
+    lines = message.splitlines()
+    assert lines[0].startswith("campaigns/x.yaml:7:27: notify.slack.channel: got 'general', ")
+    assert '"#patching" (in quotes)' in lines[0]
+    assert lines[1] == "campaigns/x.yaml:7:62: notify.email[1]: got 'x', expected an email address"

@@ -49,12 +49,13 @@ def print_summary(spec: CampaignSpec, path: Path | None = None) -> None:
         f"[bold green]ok[/] [bold]{spec.name}[/] ({spec.kind.value}, owner {spec.owner}){where}"
         f"  [dim]sha256 {spec_hash(spec)[:12]}[/]",
         highlight=False,
+        soft_wrap=True,
     )
     if spec.description:
-        console.print(f"  {spec.description}", highlight=False)
-    console.print(f"  scope: {_scope(spec)}", highlight=False)
-    console.print(f"  patches: {_patches(spec)}", highlight=False)
-    console.print(f"  window: {_window(spec)}", highlight=False)
+        console.print(f"  {spec.description}", highlight=False, soft_wrap=True)
+    console.print(f"  scope: {_scope(spec)}", highlight=False, soft_wrap=True)
+    console.print(f"  patches: {_patches(spec)}", highlight=False, soft_wrap=True)
+    console.print(f"  window: {_window(spec)}", highlight=False, soft_wrap=True)
     table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 2))
     for column in ("ring", "hosts", "gate", "approval"):
         table.add_column(column)
@@ -63,7 +64,7 @@ def print_summary(spec: CampaignSpec, path: Path | None = None) -> None:
             ring.name, ring.select.describe(), ring.gate.describe(), ring.approval.describe()
         )
     console.print(table)
-    console.print(f"  deployment: {_deployment(spec)}", highlight=False)
+    console.print(f"  deployment: {_deployment(spec)}", highlight=False, soft_wrap=True)
 
 
 def _scope(spec: CampaignSpec) -> str:

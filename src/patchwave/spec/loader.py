@@ -22,6 +22,8 @@ M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
 
 MAX_PROBLEMS = 10
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 
 _EXPECTED = {
     "int_type": "expected a whole number",
@@ -108,7 +110,14 @@ def _check_duplicate_keys(root: yaml.Node, source: str) -> None:
         if isinstance(node, yaml.MappingNode):
             keys: dict[str, yaml.Node] = {}
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if isinstance(key, yaml.ScalarNode) and key.tag not in (_STR, _MERGE):
+                    # `on:` is a boolean and `1:` a number in YAML 1.1; fields are text.
+                    kind = key.tag.rsplit(":", 1)[-1]
+                    raise CampaignSpecError(
+                        f"{source}:{_pos(key)}: key {key.value!r} is read as {kind}, expected "
+                        f'text: quote it ("{key.value}")'
+                    )
+                if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE:
                     if key.value in keys:
                         first = keys[key.value].start_mark.line + 1
                         raise CampaignSpecError(

@@ -17,12 +17,14 @@ from patchwave.spec.types import (
     SHIPPED_CALENDAR_NAMES,
     CheckList,
     Duration,
+    EmailAddress,
     HostNames,
     KnownOs,
     Loc,
     Patterns,
     Percent,
     PositiveDuration,
+    SlackChannel,
     Slug,
     SpecModel,
     Tags,
@@ -175,9 +177,8 @@ class Deployment(SpecModel):
 
 
 class SlackNotify(SpecModel):
-    channel: Annotated[str, Field(pattern=r"^(#[a-z0-9][a-z0-9_-]*|[CG][A-Z0-9]{6,})$")] | None = (
-        None
-    )
+    # Unquoted, "#patching" would be a YAML comment: the examples quote it.
+    channel: SlackChannel | None = None
     channel_per_tenant: bool = False
     failures: Literal["immediate", "summary"] = "immediate"
     progress: bool = False
@@ -186,10 +187,7 @@ class SlackNotify(SpecModel):
 class Notify(SpecModel):
     slack: SlackNotify | None = None
     client_notice: PositiveDuration | None = None
-    email: Annotated[
-        tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")], ...],
-        BeforeValidator(as_list),
-    ] = ()
+    email: Annotated[tuple[EmailAddress, ...], BeforeValidator(as_list)] = ()
 
 
 class Report(SpecModel):

@@ -29,6 +29,8 @@ from patchwave.spec.types import (
 
 
 class SelectTags(SpecModel):
+    """Hosts carrying at least one of ``tags``."""
+
     tags: Annotated[Tags, Field(min_length=1)]
 
     def matches(self, host: Host) -> bool:
@@ -39,6 +41,8 @@ class SelectTags(SpecModel):
 
 
 class SelectInventoryRing(SpecModel):
+    """Hosts whose inventory ``ring`` field equals ``inventory_ring``."""
+
     inventory_ring: TextId
 
     def matches(self, host: Host) -> bool:
@@ -49,15 +53,22 @@ class SelectInventoryRing(SpecModel):
 
 
 class SelectShare(SpecModel):
+    """``share`` percent of all hosts in scope (rounded up, at least one while any remain), taken
+    from hosts no earlier ring took: hosts with a ``prefer_tags`` tag first, then spread across
+    tenants and sites."""
+
     share: Share
     prefer_tags: Tags = ()
 
     def describe(self) -> str:
         prefer = f" (prefer {', '.join(self.prefer_tags)})" if self.prefer_tags else ""
-        return f"{self.share:g}% of remaining hosts{prefer}"
+        return f"{self.share:g}% of the hosts in scope{prefer}"
 
 
 class SelectHosts(SpecModel):
+    """Hosts named explicitly ("web01" or "tenant/web01", any case); names outside the scope
+    select nothing."""
+
     hosts: Annotated[HostNames, Field(min_length=1)]
 
     def matches(self, host: Host) -> bool:
@@ -69,6 +80,8 @@ class SelectHosts(SpecModel):
 
 
 class SelectRest(SpecModel):
+    """Every host in scope that no earlier ring took (only the last ring may say this)."""
+
     rest: Literal[True]
 
     def describe(self) -> str:
@@ -231,6 +244,9 @@ class Approval(SpecModel):
 
 
 class Ring(SpecModel):
+    """One step of the rollout. Rings run in order; a host belongs to the first ring that
+    selects it."""
+
     name: Slug
     select: Selection
     gate: Gate = Field(default_factory=Gate)

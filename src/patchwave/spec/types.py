@@ -208,6 +208,14 @@ CheckList = Annotated[
     tuple[Annotated[str, AfterValidator(_known_check)], ...], BeforeValidator(as_list)
 ]
 KnownOs = Annotated[OsFamily, BeforeValidator(_known_os)]
+SlackChannel = Annotated[
+    str,
+    _matching(
+        r"#[a-z0-9][a-z0-9._-]*|[CG][A-Z0-9]{6,}",
+        'a channel such as "#patching" (in quotes) or a channel id such as C0123ABCD',
+    ),
+]
+EmailAddress = Annotated[str, _matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address")]
 
 Duration = Annotated[
     timedelta,
