@@ -1,9 +1,9 @@
 """zypper driver (SLES, openSUSE).
 
-Scan reads ``--xmlout list-updates`` (package candidates) and
-``--xmlout list-patches`` (patches with category, severity, restart flag and CVE issues); the packages a patch fixes come from the
-``Conflicts`` of ``info -t patch``. Rollback uses the snapper pre/post pair taken around the install
-when snapper is there, else ``install --oldpackage`` to the recorded versions.
+Scan reads ``--xmlout list-updates`` (package candidates) and ``--xmlout list-patches``
+(patches with category, severity, restart flag and CVE issues); the packages a patch fixes come
+from the ``Conflicts`` of ``info -t patch``. Rollback uses the snapper pre/post pair taken around
+the install when snapper is there, else ``install --oldpackage`` to the recorded versions.
 """
 
 from __future__ import annotations

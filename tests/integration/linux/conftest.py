@@ -1,0 +1,117 @@
+"""Fixtures for the real-Linux driver tests: a loopback sshd, local apt and rpm repositories.
+
+Nothing here upgrades the machine's own packages: apt reads only the test repository (private
+sources list and lists folder), dnf and zypper work inside install roots, and every
+``patchwave-demo-*`` package installed on the machine is purged at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The helpers beside this file are shared with bench/; make them importable by plain name.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pw_repos import REBOOT_FILE, AptRepo, build_apt_repo, build_deb  # noqa: E402
+from pw_sshd import Sshd, sshd_available, start_sshd  # noqa: E402
+
+from patchwave.domain.models import Connector, Host, OsFamily
+from patchwave.settings import get_settings
+
+DEMO_DEBS = ("patchwave-demo-web", "patchwave-demo-core")
+
+
+def need_tools(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        pytest.skip(
+            f"missing {', '.join(missing)} (scripts/install-system-deps.sh installs them as root)"
+        )
+
+
+def need_root(why: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip(f"needs root: {why}")
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    if not sshd_available():
+        pytest.skip("openssh-server is not installed (scripts/install-system-deps.sh)")
+    server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def trusted(sshd: Sshd) -> Path:
+    """The test tenant's known_hosts file with the sshd's key pinned (PATCHWAVE_HOME is per test)."""
+    path = get_settings().effective_known_hosts_dir / "acme"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(sshd.known_hosts_line())
+    return path
+
+
+@pytest.fixture
+def ssh_key_env(sshd: Sshd, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A credential reference to the client key, the way an operator would give it."""
+    monkeypatch.setenv("PW_TEST_SSH_KEY", sshd.client_key_pem)
+    return "env:PW_TEST_SSH_KEY"
+
+
+def make_ssh_host(sshd: Sshd, *, name: str = "deb1", credential_ref: str | None = None) -> Host:
+    return Host(
+        tenant="acme",
+        site="hq",
+        name=name,
+        os_family=OsFamily.DEBIAN,
+        connector=Connector.SSH,
+        address=f"127.0.0.1:{sshd.port}",
+        credential_ref=credential_ref,
+    )
+
+
+@pytest.fixture(scope="session")
+def apt_repo(tmp_path_factory: pytest.TempPathFactory) -> AptRepo:
+    need_tools("dpkg-deb", "dpkg-scanpackages", "apt-get")
+    work = tmp_path_factory.mktemp("apt")
+    marker = f"touch {REBOOT_FILE}; echo patchwave-demo-core >> {REBOOT_FILE}.pkgs"
+    debs = [
+        build_deb(work, "patchwave-demo-web", "1.0"),
+        build_deb(work, "patchwave-demo-web", "1.1"),
+        build_deb(work, "patchwave-demo-core", "1.0"),
+        build_deb(work, "patchwave-demo-core", "1.1", postinst=marker),
+    ]
+    return build_apt_repo(work, debs)
+
+
+@pytest.fixture
+def reboot_marker_saved() -> Iterator[None]:
+    """Keep the machine's own reboot-required state: set it aside, restore it afterwards."""
+    saved = {}
+    for path in (REBOOT_FILE, Path(f"{REBOOT_FILE}.pkgs")):
+        if path.exists():
+            saved[path] = path.read_bytes()
+            path.unlink()
+    yield
+    for path in (REBOOT_FILE, Path(f"{REBOOT_FILE}.pkgs")):
+        path.unlink(missing_ok=True)
+        if path in saved:
+            path.write_bytes(saved[path])
+
+
+@pytest.fixture
+def demo_debs_at_1_0(apt_repo: AptRepo, reboot_marker_saved: None) -> Iterator[None]:
+    """patchwave-demo-* 1.0 installed with dpkg -i, purged afterwards whatever happens."""
+    need_root("installs the patchwave-demo-* test packages with dpkg")
+    debs = [apt_repo.path / f"{name}_1.0_all.deb" for name in DEMO_DEBS]
+    subprocess.run(["dpkg", "-i", *map(str, debs)], check=True, capture_output=True)
+    yield
+    subprocess.run(["dpkg", "--purge", *DEMO_DEBS], check=False, capture_output=True)
