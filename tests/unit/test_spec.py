@@ -90,6 +90,9 @@ def test_monthly_security_is_the_design_example() -> None:
     assert calendar.timezone == "from-site"
     assert calendar.blackouts == ("2026-12-24/2027-01-02",)
     assert [r.name for r in spec.rings] == ["lab", "pilot", "broad"]
+    assert spec.ring_named("pilot") is spec.rings[1]
+    with pytest.raises(KeyError):
+        spec.ring_named("nope")
     assert spec.rings[0].approval.is_auto
     assert isinstance(spec.rings[1].select, SelectShare)
     assert spec.rings[1].select.share == 10.0
@@ -481,3 +484,13 @@ def test_notification_addresses_are_checked() -> None:
     assert lines[0].startswith("campaigns/x.yaml:7:27: notify.slack.channel: got 'general', ")
     assert '"#patching" (in quotes)' in lines[0]
     assert lines[1] == "campaigns/x.yaml:7:62: notify.email[1]: got 'x', expected an email address"
+
+
+def test_shipped_calendar_names_match_the_calendars_module() -> None:
+    from patchwave import calendars
+    from patchwave.spec import SHIPPED_CALENDAR_NAMES
+
+    shipped = getattr(calendars, "SHIPPED_CALENDARS", None)
+    if shipped is None:
+        pytest.skip("patchwave.calendars does not ship named calendars yet")
+    assert set(shipped) == SHIPPED_CALENDAR_NAMES

@@ -23,6 +23,7 @@ from patchwave.spec.types import (
     Loc,
     Patterns,
     Percent,
+    PersonName,
     PositiveDuration,
     SlackChannel,
     Slug,
@@ -205,9 +206,8 @@ class CampaignSpec(SpecModel):
     description: str = ""
     kind: CampaignKind = CampaignKind.STANDARD
     owner: Annotated[
-        str,
+        PersonName,
         BeforeValidator(lambda v: v.removeprefix("user:") if isinstance(v, str) else v),
-        Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$"),
     ]
     scope: Scope
     patches: Patches = Field(default_factory=Patches)
@@ -242,6 +242,13 @@ class CampaignSpec(SpecModel):
         if problems:
             raise rule_error(problems[0][1], *problems[0][0], more=problems[1:])
         return self
+
+    def ring_named(self, name: str) -> Ring:
+        """The ring called ``name``; KeyError when there is none."""
+        for ring in self.rings:
+            if ring.name == name:
+                return ring
+        raise KeyError(name)
 
     def _ring_problems(self) -> list[tuple[Loc, str]]:
         problems: list[tuple[Loc, str]] = []

@@ -20,7 +20,8 @@ from patchwave.domain.approval import ROLE_GROUPS
 from patchwave.domain.models import Host, OsFamily
 from patchwave.endpoints.base import KNOWN_CHECKS
 
-# Calendars every installation knows without defining them in the campaign file.
+# Calendars every installation knows without defining them (the names of
+# patchwave.calendars.SHIPPED_CALENDARS; a test keeps the two in step).
 SHIPPED_CALENDAR_NAMES = frozenset(
     {"patch-tuesday-plus-3", "weekend-nights", "weekday-nights", "always"}
 )
@@ -184,6 +185,9 @@ Slug = Annotated[
     str,
     Field(max_length=63),
     _matching(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", "a lowercase name of letters, digits and '-'"),
+]
+PersonName = Annotated[
+    str, _matching(r"[A-Za-z0-9][A-Za-z0-9._@+-]*", "a person's name such as alice")
 ]
 TextId = Annotated[str, _matching(r"\S+", "a non-empty name without spaces")]
 _Tag = Annotated[str, _matching(r"[A-Za-z0-9][A-Za-z0-9_.:/-]*", "a tag without spaces")]
