@@ -19,8 +19,8 @@ import pytest
 # The helpers beside this file are shared with bench/; make them importable by plain name.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pw_repos import REBOOT_FILE, AptRepo, build_apt_repo, build_deb  # noqa: E402
-from pw_sshd import Sshd, sshd_available, start_sshd  # noqa: E402
+from pw_repos import REBOOT_FILE, AptRepo, build_apt_repo, build_deb
+from pw_sshd import Sshd, sshd_available, start_sshd
 
 from patchwave.domain.models import Connector, Host, OsFamily
 from patchwave.settings import get_settings
