@@ -381,3 +381,69 @@ def test_a_plain_dict_works_as_the_kev_source(kev: KevCatalogue) -> None:
     model = RiskModel({TOOLSHELL: kev[TOOLSHELL]})
     assert model.assess(make_advisory(cves=(TOOLSHELL,)), make_host()).tier is Tier.P1
     assert model.assess(make_advisory(id="x", cves=(SUDO,)), make_host()).kev_cves == ()
+
+
+@pytest.mark.parametrize(
+    ("advisory", "host", "sla", "first_seen", "expected"),
+    [
+        (
+            make_advisory(cves=("CVE-2025-32433",), cvss=10.0),
+            make_host(os_family=OsFamily.DEBIAN),
+            Sla(),
+            date(2025, 6, 10),
+            (Tier.P2, 63, "KEV, CVSS 10.0", date(2025, 6, 24)),
+        ),
+        (
+            make_advisory(cves=("CVE-2025-32433",), cvss=10.0),
+            make_host(os_family=OsFamily.DEBIAN, internet_facing=True),
+            Sla(),
+            date(2025, 6, 10),
+            (Tier.P1, 78, "KEV, internet-facing, CVSS 10.0", date(2025, 6, 17)),
+        ),
+        (
+            make_advisory(cves=("CVE-2025-32433",), cvss=10.0),
+            make_host(os_family=OsFamily.DEBIAN),
+            Sla(p2_days=30),
+            date(2025, 6, 10),
+            (Tier.P2, 63, "KEV, CVSS 10.0", date(2025, 6, 30)),
+        ),
+        (
+            make_advisory(cves=("CVE-2019-0708",), cvss=9.8),
+            make_host(rdp_exposed=True),
+            Sla(),
+            date(2025, 8, 25),
+            (Tier.P1, 82, "KEV, ransomware use, RDP exposed, CVSS 9.8", date(2022, 5, 3)),
+        ),
+        (
+            make_advisory(cves=(TCPIP_IPV6,), cvss=9.8, epss=0.07),
+            make_host(criticality=Criticality.LOW),
+            Sla(),
+            date(2025, 8, 25),
+            (Tier.P3, 34, "CVSS 9.8, EPSS 7%", date(2025, 9, 24)),
+        ),
+        (
+            make_advisory(severity=Severity.CRITICAL),
+            make_host(rdp_exposed=True, internet_facing=True),
+            Sla(),
+            date(2025, 8, 25),
+            (
+                Tier.P2,
+                55,
+                "internet-facing, RDP exposed, vendor severity critical",
+                date(2025, 9, 8),
+            ),
+        ),
+    ],
+    ids=["erlang", "erlang-exposed", "erlang-sla30", "bluekeep", "ipv6", "severity-only"],
+)
+def test_the_examples_in_docs_risk_model(
+    model: RiskModel,
+    *,
+    advisory: Advisory,
+    host: Host,
+    sla: Sla,
+    first_seen: date,
+    expected: tuple[Tier, int, str, date],
+) -> None:
+    risk = model.score(advisory, host, sla=sla, first_seen=first_seen)
+    assert (risk.tier, risk.score, risk.reason_text, risk.deadline) == expected
