@@ -13,12 +13,13 @@ import textwrap
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+from patchwave.clock import SimulatedClock, run_async
 from patchwave.domain.models import Advisory, Host, OsFamily
 from patchwave.endpoints import catalogue
 from patchwave.endpoints.base import Endpoint
@@ -590,3 +591,26 @@ def test_clean_tag_overrides_any_rate(tmp_path: Path) -> None:
     assert {"install-fails", "unreachable", "slow"} <= sim.behaviours(debian("acme-web02"))
     with pytest.raises(ValueError, match="probability"):
         SimProfile(flaky_scan=1.5)
+
+
+def test_thirty_minute_installs_cost_nothing_on_the_virtual_time_loop(tmp_path: Path) -> None:
+    clock = SimulatedClock(FIXED_NOW)
+    profile = SimProfile.reliable(fixed_install_seconds=1800.0)
+    sim = fleet(tmp_path, latency_scale=1.0, profile=profile, now=clock.now)
+    hosts = [h for h in generate_fleet(hosts=220, tenants=2, seed=4).hosts if sim.baseline(h)][:200]
+
+    async def wave() -> None:
+        limit = asyncio.Semaphore(100)
+
+        async def one(host: Host) -> None:
+            async with limit:
+                await sim.endpoint(host).install(sim.baseline(host))
+
+        await asyncio.gather(*(one(h) for h in hosts))
+
+    started = time.perf_counter()
+    run_async(clock, wave())
+    assert time.perf_counter() - started < 5
+    assert clock.now() - FIXED_NOW == timedelta(seconds=2 * 1800)  # ceil(200 / 100) x 30 min
+    record = json.loads(sim.ledger_path.read_text().splitlines()[-1])
+    assert record["at"] == (FIXED_NOW + timedelta(seconds=3600)).isoformat()

@@ -22,6 +22,7 @@ means none. A host with any ``sim:`` tag shows exactly the tagged behaviours, no
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -93,7 +94,10 @@ class SimulatedFleet:
         self.profile = profile
         self.now = now
         self._ledger = Ledger(self.state_dir / f"simulated-fleet-seed{seed}.jsonl")
-        self._hosts: dict[str, HostLedger] | None = None  # loaded on first use
+        # Loaded once, on first use: another fleet object (or process) writing to the same
+        # state_dir afterwards is not seen; share one fleet per process.
+        self._hosts: dict[str, HostLedger] | None = None
+        self._lock = threading.Lock()
         # Keyed by host key (string hashes are cached; Host hashes are not) and checked
         # against the Host so an edited inventory entry is simulated afresh.
         self._traits: dict[str, tuple[Host, Traits]] = {}
@@ -172,7 +176,9 @@ class SimulatedFleet:
 
     def _state(self) -> dict[str, HostLedger]:
         if self._hosts is None:
-            self._hosts = self._ledger.load()
+            with self._lock:  # tasks in a thread pool may share one fleet
+                if self._hosts is None:
+                    self._hosts = self._ledger.load()
         return self._hosts
 
     def _host_state(self, host: Host) -> HostLedger:
@@ -180,8 +186,10 @@ class SimulatedFleet:
 
     def _record(self, host: Host, op: str, ids: Sequence[str] = (), **extra: Any) -> None:
         rec = {"host": host.key, "op": op, "ids": list(ids), "at": self.now().isoformat(), **extra}
-        self._ledger.append(rec)  # durable before the state changes and the method returns
-        self._state().setdefault(host.key, HostLedger()).apply(rec)
+        state = self._state()
+        with self._lock:
+            self._ledger.append(rec)  # durable before the state changes and the method returns
+            state.setdefault(host.key, HostLedger()).apply(rec)
 
     def _traits_of(self, host: Host) -> Traits:
         cached = self._traits.get(host.key)
