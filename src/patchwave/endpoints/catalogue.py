@@ -1,6 +1,6 @@
 """The realistic advisory catalogue of the simulated fleet, built once at import and immutable.
 
-About 250 advisories: Windows cumulative updates (January-August 2025) with out-of-band
+About 300 advisories: Windows cumulative updates (January-August 2025) with out-of-band
 releases, .NET, Defender, server products, drivers and firmware; Debian, Ubuntu, Red Hat and
 SUSE errata with fixed package versions; third-party applications (browsers, 7-Zip, WinRAR,
 Java, Acrobat...). CVE ids are real and many are in CISA KEV; advisory numbers that could not
@@ -36,6 +36,7 @@ __all__ = [
     "advisories_for_cve",
     "applicable",
     "applicable_to",
+    "catalogue_order",
     "entry",
     "get",
     "install_minutes",
