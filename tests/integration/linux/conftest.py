@@ -52,7 +52,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
 
 @pytest.fixture
 def trusted(sshd: Sshd) -> Path:
-    """The test tenant's known_hosts file with the sshd's key pinned (PATCHWAVE_HOME is per test)."""
+    """The test tenant's known_hosts file with the sshd's key pinned (PATCHWAVE_HOME: per test)."""
     path = get_settings().effective_known_hosts_dir / "acme"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(sshd.known_hosts_line())
