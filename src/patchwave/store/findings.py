@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from patchwave.domain.models import Advisory, Risk
+from patchwave.store.bulk import bulk_insert
 from patchwave.store.tables import AdvisoryRow, FindingRow, HostRow, SiteRow, TenantRow
 
 CHUNK = 5000  # rows per statement / ids per IN (...) list: well under SQLite's variable limit
@@ -153,8 +154,7 @@ def record_findings(
     gone = sorted(open_before - seen_open - {r["b_id"] for r in reopened})
 
     table = cast(Table, FindingRow.__table__)
-    for part in chunks(inserts):
-        session.execute(insert(table), list(part))
+    bulk_insert(session, table, inserts)
     by_id = table.c.id == bindparam("b_id")
     if reopened:
         session.execute(

@@ -1,0 +1,85 @@
+"""Bulk inserts: PostgreSQL COPY, multi-row executemany elsewhere.
+
+The scan of a 10,000-host fleet writes ~200,000 findings; one INSERT per row would make the
+database the bottleneck. COPY streams them in one statement on PostgreSQL; SQLite's executemany
+runs one prepared statement in C over all rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, insert
+from sqlalchemy.orm import Session
+
+
+def _plain(value: Any) -> Any:
+    # COPY bypasses our UtcDateTime type: hand PostgreSQL naive UTC like the type would.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def bulk_insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys, plain column values) into ``table``."""
+    if not rows:
+        return
+    tbl = cast(Table, table)
+    conn = session.connection()
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        columns = list(rows[0])
+        raw = conn.connection.driver_connection
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cur, cur.copy(f'COPY "{tbl.name}" ({quoted}) FROM STDIN') as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row([_plain(row[c]) for c in columns])
+        return
+    if conn.dialect.name == "sqlite":
+        _sqlite_executemany(conn, tbl, rows)
+        return
+    for start in range(0, len(rows), 20_000):
+        session.execute(insert(tbl), list(rows[start : start + 20_000]))
+
+
+def _sqlite_executemany(conn: Connection, tbl: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """executemany on the raw sqlite3 cursor with each column's bind conversion memoised:
+    findings repeat a handful of timestamps and deadlines, so converting each distinct value
+    once removes most of SQLAlchemy's per-row cost."""
+    columns = list(rows[0])
+    dialect = conn.dialect
+    converters: list[Callable[[Any], Any]] = []
+    for name in columns:
+        proc = tbl.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if proc is None:
+            converters.append(_identity)
+            continue
+        memo: dict[Any, Any] = {}
+
+        def convert(
+            value: Any, proc: Callable[[Any], Any] = proc, memo: dict[Any, Any] = memo
+        ) -> Any:
+            try:
+                return memo[value]
+            except KeyError:
+                out = memo[value] = proc(value)
+                return out
+            except TypeError:  # unhashable (JSON lists): convert each time
+                return proc(value)
+
+        converters.append(convert)
+    sql = (
+        f'INSERT INTO "{tbl.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    pairs = list(zip(columns, converters, strict=True))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, ([conv(row[c]) for c, conv in pairs] for row in rows))
+    finally:
+        cursor.close()
+
+
+def _identity(value: Any) -> Any:
+    return value
