@@ -138,6 +138,7 @@ def _whole_year(w: Window) -> bool:
 
 def _covered(cal: Calendar, t: datetime, d: timedelta) -> bool:
     """Is [t, t + d) inside windows that follow each other without a gap?"""
+    t = t.astimezone(UTC)  # aware + timedelta in a zone is wall-clock arithmetic; we need real time
     reach = t
     for w in windows_between(cal, t, t + d + ONE_SECOND):
         if w.start > reach:
@@ -212,7 +213,7 @@ def test_can_start_means_the_job_fits_in_open_time(
     if ok:
         w = window_at(cal, t)
         assert w is not None
-        assert t + d <= w.end or _is_new_year(w.end)
+        assert t.astimezone(UTC) + d <= w.end or _is_new_year(w.end)
 
 
 @PROPS
@@ -221,6 +222,7 @@ def test_next_start_is_the_earliest_fitting_instant(
     cal: Calendar, t: datetime, d: timedelta
 ) -> None:
     s = next_start(cal, t, d)
+    t = t.astimezone(UTC)
     if s is None:
         # No window within the horizon is long enough.
         for w in windows_between(cal, t, t + timedelta(days=366)):
