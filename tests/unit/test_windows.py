@@ -198,6 +198,7 @@ def test_daily_24h_is_continuous_even_across_new_year_and_dst() -> None:
     assert next_start(cal, utc(2026, 12, 31, 23, 50), 2 * H) == utc(2026, 12, 31, 23, 50)
     w = window_at(cal, utc(2026, 7, 1))
     assert w is not None and (w.start, w.end) == (utc(2026, 1, 1), utc(2027, 1, 1))
+    assert w.notes() == ("open all year",)
 
 
 def test_window_crossing_utc_new_year_is_one_window() -> None:

@@ -283,7 +283,9 @@ class Window:
             more = "longer" if self.dst_shift > _ZERO else "shorter"
             notes.append(f"DST: {format_duration(abs(self.dst_shift))} {more}")
         if len(self.dates) > 1:
-            notes.append(f"merged {len(self.dates)} occurrences")
+            # A whole-year window is clipped at the UTC year; its occurrence count means little.
+            year = self.length >= timedelta(days=365)
+            notes.append("open all year" if year else f"merged {len(self.dates)} occurrences")
         if self.cut:
             notes.append("cut by blackout")
         return tuple(notes)
