@@ -75,6 +75,8 @@ def start_sshd(workdir: Path, *, max_startups: int = 400) -> Sshd:
     auth.chmod(0o600)
     user = getpass.getuser()
     port = free_port()
+    home = workdir / "session-home"
+    home.mkdir(exist_ok=True)
     config = workdir / "sshd_config"
     config.write_text(
         f"Port {port}\n"
@@ -93,6 +95,10 @@ def start_sshd(workdir: Path, *, max_startups: int = 400) -> Sshd:
         f"MaxStartups {max_startups}:100:{max_startups * 2}\n"
         "MaxSessions 100\n"
         "LogLevel ERROR\n"
+        # Sessions get an empty HOME: bash sources ~/.bashrc for commands run by sshd, and this
+        # machine's root .bashrc runs `pyenv init` (about 125 ms per command). Real hosts have
+        # their own shell start-up; the tests and the benchmark measure patchwave and sshd.
+        f"SetEnv HOME={home}\n"
     )
     if os.geteuid() == 0:
         # The privilege-separation folder; missing on machines where sshd never ran.

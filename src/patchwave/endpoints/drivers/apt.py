@@ -101,8 +101,10 @@ class AptDriver(Driver):
         if self.options.apt_lists_dir:
             opts += ["-o", f"Dir::State::Lists={validate_path(self.options.apt_lists_dir)}"]
         if self.options.apt_sources_list or self.options.apt_lists_dir:
-            # With a restricted source list apt would otherwise delete the machine's other lists.
+            # With a restricted source list apt would otherwise delete the machine's other lists
+            # and overwrite its binary caches with ones built from that list: keep both intact.
             opts += ["-o", "APT::Get::List-Cleanup=0"]
+            opts += ["-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
         return opts
 
     def apt_get(self, *args: str) -> list[str]:
