@@ -135,7 +135,10 @@ class SlackTestServer:
 
     def start(self) -> SlackTestServer:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="slack-test-server", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits up to one poll
+            name="slack-test-server",
+            daemon=True,
         )
         self._thread.start()
         return self

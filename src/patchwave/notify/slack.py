@@ -24,9 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, cast
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from patchwave.credentials import CredentialError, parse_reference
 from patchwave.errors import UserError
 from patchwave.notify.messages import (
     ApprovalDecided,
@@ -71,13 +73,13 @@ async def load_prefect_secret(name: str) -> str:
 
 def check_token_ref(ref: str) -> tuple[str, str]:
     """``("env", VAR)`` or ``("secret", BLOCK)`` from ``env:VAR`` / ``secret:BLOCK``."""
-    scheme, _, name = ref.partition(":")
-    if scheme not in ("env", "secret") or not name.strip():
+    try:
+        return parse_reference(ref)
+    except CredentialError as exc:
         raise SlackConfigError(
             f"Slack token reference {ref!r} is not valid: write 'env:VARIABLE' or "
             "'secret:PREFECT_SECRET_BLOCK' (the token itself never goes in settings)"
-        )
-    return scheme, name.strip()
+        ) from exc
 
 
 class SlackNotifier:
@@ -99,6 +101,8 @@ class SlackNotifier:
         renderer: a MessageRenderer (default: templates/slack of the checkout).
         secret_loader: how ``secret:`` references are read (default: Prefect Secret blocks).
         outbox_size: DeliveryResults kept in memory until drained.
+        down_cooldown: after a message fails for want of a connection (retries included), fail
+            the next ones at once for this many seconds instead of retrying each.
     """
 
     def __init__(
@@ -120,6 +124,7 @@ class SlackNotifier:
         renderer: MessageRenderer | None = None,
         secret_loader: SecretLoader = load_prefect_secret,
         outbox_size: int = 10_000,
+        down_cooldown: float = 30.0,
     ) -> None:
         self._token_scheme, self._token_name = check_token_ref(token_ref)
         if not default_channel.strip():
@@ -140,10 +145,11 @@ class SlackNotifier:
         self._client: AsyncWebClient | None = None
         self._outbox: deque[DeliveryResult] = deque(maxlen=outbox_size)
         self._refs: dict[str, MessageRef] = {}
-        self._channel_ids: dict[str, str] = {}
         self._lock = threading.Lock()
         self._latest_progress: dict[str, WaveProgress] = {}
         self._progress_in_flight: set[str] = set()
+        self._down_cooldown = down_cooldown
+        self._down_until = float("-inf")
 
     def __repr__(self) -> str:  # the token is never part of it
         return f"SlackNotifier(token_ref={self.token_ref!r}, base_url={self.base_url!r})"
@@ -168,19 +174,20 @@ class SlackNotifier:
         key = progress.ref_key
         with self._lock:
             self._latest_progress[key] = progress
-            if key in self._progress_in_flight:
-                return self._finish(
-                    DeliveryResult(
-                        kind=progress.kind,
-                        ok=True,
-                        channel=self.channel_for(progress.tenant),
-                        method="chat.update",
-                        attempts=0,
-                        ref_key=key,
-                        coalesced=True,
-                    )
-                )
+            folded = key in self._progress_in_flight
             self._progress_in_flight.add(key)
+        if folded:
+            return self._finish(
+                DeliveryResult(
+                    kind=progress.kind,
+                    ok=True,
+                    channel=self.channel_for(progress.tenant),
+                    method="chat.update",
+                    attempts=0,
+                    ref_key=key,
+                    coalesced=True,
+                )
+            )
         try:
             while True:
                 with self._lock:
@@ -274,7 +281,6 @@ class SlackNotifier:
         """Restore a stored message reference (a resumed run edits the same progress message)."""
         with self._lock:
             self._refs[key] = ref
-            self._channel_ids.setdefault(ref.channel, ref.channel_id)
 
     # Delivery -------------------------------------------------------------------------------
 
@@ -315,6 +321,10 @@ class SlackNotifier:
             client = await self._get_client()
         except Exception as exc:  # noqa: BLE001 - recorded; the message says which reference
             return self._finish(replace(base, error=f"token_unavailable: {exc}", permanent=True))
+        if self._clock() < self._down_until:
+            # Slack was unreachable moments ago: record at once rather than hold every alert of
+            # a wave for a full round of connection retries.
+            return self._finish(replace(base, error="connection_error: Slack unreachable"))
         args = self._args(rendered, channel, thread=thread, update=update, broadcast=broadcast)
         attempt = Attempt(pace_key=self._pace_key(channel))
         token = CURRENT_ATTEMPT.set(attempt)
@@ -322,16 +332,22 @@ class SlackNotifier:
             attempt.waited += await self.pacer.wait_turn(attempt.pace_key, self._sleep)
             response = await client.api_call(method, json=args)
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
-            status = exc.response.status_code
+            status = int(exc.response.status_code)
+            data = exc.response.data
+            # A 5xx from Slack's edge is text, not JSON: name it by its status.
+            code = data.get("error") if isinstance(data, dict) else None
+            error = str(code or f"http_{status}")
             permanent = status < 500 and status != 429 and error not in TRANSIENT_SLACK_ERRORS
             result = replace(base, error=error, permanent=permanent)
-        except Exception as exc:  # noqa: BLE001 - Slack down must never fail the campaign
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             result = replace(base, error=f"connection_error: {type(exc).__name__}: {exc}")
+            self._down_until = self._clock() + self._down_cooldown
+        except Exception as exc:  # nothing from Slack may fail the campaign
+            log.exception("slack %s: unexpected error", message.kind)
+            result = replace(base, error=f"unexpected: {type(exc).__name__}: {exc}")
         else:
             channel_id, ts = str(response["channel"]), str(response["ts"])
             with self._lock:
-                self._channel_ids[channel] = channel_id
                 if key and not thread:
                     self._refs[key] = MessageRef(channel, channel_id, ts)
             result = replace(
@@ -373,9 +389,11 @@ class SlackNotifier:
                 args["reply_broadcast"] = True
         return args
 
-    def _pace_key(self, channel: str) -> str:
-        with self._lock:
-            return self._channel_ids.get(channel, channel)
+    @staticmethod
+    def _pace_key(channel: str) -> str:
+        # Paced by the configured name (threads and edits carry it in their MessageRef), so a
+        # post and the later chat.update of the same message share one bucket.
+        return channel.lstrip("#")
 
     async def _before_retry(self, delay: float, rate_limited: bool) -> None:
         """Called by the retry handlers before slack-sdk sends the same request again."""
