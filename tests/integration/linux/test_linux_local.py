@@ -126,3 +126,50 @@ async def test_credential_references() -> None:
 
     block = await resolve_credential("secret:acme-ssh", secret_loader=loader)
     assert block.username == "ops" and block.reference == "secret:acme-ssh"
+
+
+class RecordingTransport:
+    """Answers every command with success and remembers it: for ordering questions that a real
+    host cannot answer without upgrading its own package manager."""
+
+    is_root = True
+
+    def __init__(self) -> None:
+        self.commands: list[list[str]] = []
+
+    async def run(self, argv, *, timeout, max_output=0, sudo=False, input=None):  # type: ignore[no-untyped-def]
+        from patchwave.endpoints.transport import CommandResult
+
+        self.commands.append(list(argv))
+        return CommandResult(tuple(argv), 0, "", "")
+
+
+async def test_package_manager_is_updated_first_in_its_own_transaction() -> None:
+    from patchwave.domain.models import Advisory, PackageFix
+    from patchwave.endpoints.drivers.apt import AptDriver
+    from patchwave.endpoints.drivers.dnf import DnfDriver
+
+    def adv(name: str, version: str) -> Advisory:
+        return Advisory(f"deb:{name}={version}", "debian", name,
+                        packages=(PackageFix(name, version),))  # fmt: skip
+
+    transport = RecordingTransport()
+    apt = AptDriver(transport, DriverOptions(), where="t")
+    await apt.install([adv("openssl", "3.0.15-1"), adv("apt", "2.6.2"), adv("dpkg", "1.21.23")])
+    installs = [c for c in transport.commands if "install" in c]
+    assert [c[c.index("--") + 1 :] for c in installs] == [
+        ["apt=2.6.2", "dpkg=1.21.23"],
+        ["openssl=3.0.15-1"],
+    ]
+    assert all(c[:2] == ["env", "LC_ALL=C"] for c in installs)
+
+    transport = RecordingTransport()
+    dnf = DnfDriver(transport, DriverOptions(), where="t")
+    dnf._major = 4
+    rpm_adv = [
+        Advisory("RHSA-1", "rhel", "x", packages=(PackageFix("curl", "8.6.0-10"),)),
+        Advisory("RHBA-2", "rhel", "y", packages=(PackageFix("dnf", "4.14.0-9"),)),
+    ]
+    await dnf.install(rpm_adv)
+    upgrades = [c[c.index("--") + 1 :] for c in transport.commands if "upgrade" in c]
+    assert upgrades == [["dnf-4.14.0-9"], ["curl-8.6.0-10"]]

@@ -68,6 +68,7 @@ async def test_apt_cycle_over_ssh(
         result = await ep.install(scan.missing)
         assert set(result.installed) == {a.id for a in scan.missing}
         assert result.reboot_required  # patchwave-demo-core 1.1 marks it
+        assert "reboot required by: patchwave-demo-core" in result.log
         assert dpkg_version("patchwave-demo-web") == "1.1"
         assert (await ep.verify(scan.missing)).ok
         assert not (await ep.precheck(["no-pending-reboot"])).ok

@@ -119,3 +119,56 @@ async def test_facts_over_ssh(sshd: Sshd, tmp_path: Path) -> None:
     assert facts.os_family in (OsFamily.DEBIAN, OsFamily.UBUNTU)
     assert facts.kernel and len(facts.boot_id) == 36
     assert facts.free_disk_mb is not None and facts.free_disk_mb > 0
+
+
+async def test_silent_server_times_out_as_unreachable(sshd: Sshd) -> None:
+    """A port that accepts but never speaks SSH: the connect timeout turns it into a retryable
+    HostUnreachable instead of a hang."""
+    from dataclasses import replace
+
+    from patchwave.endpoints.ssh import SshOptions
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    host = replace(make_ssh_host(sshd), address=f"127.0.0.1:{port}")
+    async with server:
+        with pytest.raises(HostUnreachable):
+            async with SshEndpoint(
+                host, credential=credential(sshd), ssh=SshOptions(connect_timeout=0.5)
+            ):
+                pass
+
+
+@pytest.mark.usefixtures("trusted")
+async def test_agent_authentication(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key in the credential: the ssh-agent named by SSH_AUTH_SOCK signs the login."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("ssh-agent") is None:
+        pytest.skip("ssh-agent is not installed (openssh-client)")
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            await asyncio.sleep(0.02)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run(["ssh-add", str(sshd.workdir / "client_key")], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        cred = SshCredential(username=sshd.user)
+        async with SshEndpoint(make_ssh_host(sshd), credential=cred) as ep:
+            res = await (await ep.transport()).run(["echo", "via agent"], timeout=10)
+        assert res.stdout == "via agent\n"
+    finally:
+        agent.kill()
+        agent.wait()

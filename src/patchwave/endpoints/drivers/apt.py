@@ -163,6 +163,12 @@ class AptDriver(Driver):
         res = await self.run(["test", "-e", validate_path(self.options.reboot_required_file)])
         return res.exit_code == 0
 
+    async def reboot_details(self) -> str:
+        path = validate_path(f"{self.options.reboot_required_file}.pkgs")
+        res = await self.run(["cat", "--", path])
+        names = sorted(set(res.stdout.split())) if res.ok else []
+        return f"reboot required by: {', '.join(names)}" if names else ""
+
     async def capture_rollback(self, folder: str, fixes: Sequence[PackageFix]) -> dict[str, Any]:
         found = await self._query([f.name for f in fixes])
         previous: dict[str, str | None] = {}

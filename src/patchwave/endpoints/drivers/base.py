@@ -261,6 +261,10 @@ class Driver(ABC):
     @abstractmethod
     async def reboot_required(self) -> bool: ...
 
+    async def reboot_details(self) -> str:
+        """Why a reboot is needed, when the manager says (apt: reboot-required.pkgs)."""
+        return ""
+
     async def install(self, advisories: Sequence[Advisory]) -> str:
         """Install exactly these advisories' packages at their target versions; the package
         manager's own packages go first, in their own transaction."""

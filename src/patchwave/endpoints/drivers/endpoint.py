@@ -240,6 +240,8 @@ class DriverEndpoint(ABC):
         applied = tuple(a.id for a in patches if a.id not in missing)
         vendor_reboot = any(a.reboot_required for a in patches if a.id in applied)
         reboot = await driver.reboot_required() or vendor_reboot
+        if reboot:
+            log = "\n".join(filter(None, [log, await driver.reboot_details()]))
         return InstallResult(installed=applied, reboot_required=reboot, log=log)
 
     async def reboot(self) -> None:
