@@ -165,3 +165,44 @@ async def test_zypper_reports_reboot_needed(zypper_world: RpmWorld) -> None:
         result = await ep.install(scan.missing)
         assert result.reboot_required
         assert (await ep.facts()).reboot_pending
+
+
+@pytest.fixture(scope="module")
+def needs_restarting(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """dnf's needs-restarting plugin, extracted from Debian's dnf-plugins-core (installing that
+    package would remove zypper: both ship a needs-restarting). Returns (pluginpath, pythonpath)."""
+    need_tools("apt-get", "dpkg-deb")
+    work = tmp_path_factory.mktemp("dnf-plugins")
+    got = subprocess.run(["apt-get", "download", "dnf-plugins-core"], cwd=work,
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    debs = list(work.glob("dnf-plugins-core_*.deb"))
+    if got.returncode != 0 or not debs:
+        pytest.skip(f"cannot download dnf-plugins-core: {got.stderr.strip()[-200:]}")
+    subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(work / "x")], check=True)
+    site = work / "x/usr/lib/python3/dist-packages"
+    plugins = work / "plugins"
+    plugins.mkdir()
+    (plugins / "needs_restarting.py").write_bytes(
+        (site / "dnf-plugins/needs_restarting.py").read_bytes()
+    )
+    return plugins, site
+
+
+async def test_dnf_needs_restarting_detects_reboot(
+    dnf_world: RpmWorld, needs_restarting: tuple[Path, Path]
+) -> None:
+    from dataclasses import replace
+
+    plugins, pythonpath = needs_restarting
+    options = replace(
+        dnf_options(dnf_world), dnf_plugins=True, dnf_pluginpath=str(plugins),
+        env={"HOME": str(dnf_world.home), "PYTHONPATH": str(pythonpath)},
+    )  # fmt: skip
+    async with LocalEndpoint(local_host(OsFamily.RHEL), options=options) as ep:
+        assert not (await ep.facts()).reboot_pending
+        conf = dnf_world.root / "etc/dnf/plugins/needs-restarting.d"
+        conf.mkdir(parents=True)
+        (conf / "patchwave.conf").write_text(PKG + "\n")
+        scan = await ep.scan()
+        result = await ep.install(scan.missing)
+        assert result.reboot_required  # PKG was updated after boot and is listed as core

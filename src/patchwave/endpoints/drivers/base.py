@@ -44,6 +44,7 @@ class DriverOptions:
     reposdir: str | None = None  # dnf --setopt=reposdir=
     releasever: str | None = None  # dnf --releasever=
     dnf_plugins: bool = True  # False: --noplugins (some plugins ignore --installroot)
+    dnf_pluginpath: str | None = None  # --setopt=pluginpath= (only the plugins found there)
     no_gpg_checks: bool = False  # only for local test repositories
     state_dir: str = "/var/lib/patchwave"  # on the host: rollback manifests and kept packages
     reboot_required_file: str = "/var/run/reboot-required"

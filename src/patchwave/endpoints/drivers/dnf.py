@@ -203,6 +203,8 @@ class DnfDriver(Driver):
             opts.append(f"--setopt=reposdir={validate_path(self.options.reposdir)}")
         if self.options.no_gpg_checks:
             opts.append("--no-gpgchecks" if five else "--nogpgcheck")
+        if self.options.dnf_pluginpath:
+            opts.append(f"--setopt=pluginpath={validate_path(self.options.dnf_pluginpath)}")
         if not self.options.dnf_plugins:
             opts.append("--no-plugins" if five else "--noplugins")
         return self.cmd("dnf", *opts, *args)
