@@ -173,3 +173,33 @@ async def test_package_manager_is_updated_first_in_its_own_transaction() -> None
     await dnf.install(rpm_adv)
     upgrades = [c[c.index("--") + 1 :] for c in transport.commands if "upgrade" in c]
     assert upgrades == [["dnf-4.14.0-9"], ["curl-8.6.0-10"]]
+
+
+async def test_noop_runs_exactly_one_true_per_step() -> None:
+    from patchwave.endpoints.drivers.endpoint import DriverEndpoint
+
+    transport = RecordingTransport()
+
+    class Recorded(DriverEndpoint):
+        async def _open(self):  # type: ignore[no-untyped-def]
+            return transport
+
+        async def _close(self) -> None:
+            return None
+
+    ep = Recorded(local_host(), options=DriverOptions(manager="noop"))
+    counts = []
+    async with ep:
+        for step in ("scan", "install", "verify", "rollback"):
+            before = len(transport.commands)
+            if step == "scan":
+                scan = await ep.scan()
+            elif step == "install":
+                await ep.install(scan.missing)
+            elif step == "verify":
+                await ep.verify(scan.missing)
+            else:
+                await ep.rollback(scan.missing, None)
+            counts.append(len(transport.commands) - before)
+    assert counts == [1, 1, 1, 1]
+    assert all(c == ["true"] for c in transport.commands)
