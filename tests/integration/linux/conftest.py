@@ -7,8 +7,6 @@ sources list and lists folder), dnf and zypper work inside install roots, and ev
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,25 +18,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from pw_repos import REBOOT_FILE, AptRepo, build_apt_repo, build_deb
+from pw_skip import need_root, need_tools
 from pw_sshd import Sshd, sshd_available, start_sshd
 
-from patchwave.domain.models import Connector, Host, OsFamily
 from patchwave.settings import get_settings
 
 DEMO_DEBS = ("patchwave-demo-web", "patchwave-demo-core")
-
-
-def need_tools(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        pytest.skip(
-            f"missing {', '.join(missing)} (scripts/install-system-deps.sh installs them as root)"
-        )
-
-
-def need_root(why: str) -> None:
-    if os.geteuid() != 0:
-        pytest.skip(f"needs root: {why}")
 
 
 @pytest.fixture(scope="session")
@@ -64,18 +49,6 @@ def ssh_key_env(sshd: Sshd, monkeypatch: pytest.MonkeyPatch) -> str:
     """A credential reference to the client key, the way an operator would give it."""
     monkeypatch.setenv("PW_TEST_SSH_KEY", sshd.client_key_pem)
     return "env:PW_TEST_SSH_KEY"
-
-
-def make_ssh_host(sshd: Sshd, *, name: str = "deb1", credential_ref: str | None = None) -> Host:
-    return Host(
-        tenant="acme",
-        site="hq",
-        name=name,
-        os_family=OsFamily.DEBIAN,
-        connector=Connector.SSH,
-        address=f"127.0.0.1:{sshd.port}",
-        credential_ref=credential_ref,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import asyncssh
 
+from patchwave.domain.models import Connector, Host, OsFamily
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
@@ -119,3 +121,15 @@ def start_sshd(workdir: Path, *, max_startups: int = 400) -> Sshd:
             time.sleep(0.05)
     server.stop()
     raise RuntimeError(f"sshd did not listen on {port}: {server.log()}")
+
+
+def make_ssh_host(sshd: Sshd, *, name: str = "deb1", credential_ref: str | None = None) -> Host:
+    return Host(
+        tenant="acme",
+        site="hq",
+        name=name,
+        os_family=OsFamily.DEBIAN,
+        connector=Connector.SSH,
+        address=f"127.0.0.1:{sshd.port}",
+        credential_ref=credential_ref,
+    )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import make_ssh_host
-from pw_sshd import Sshd
+from pw_sshd import Sshd, make_ssh_host
 from typer.testing import CliRunner
 
 import patchwave.cli.hosts  # noqa: F401  (registers the `hosts` commands)

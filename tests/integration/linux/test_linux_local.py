@@ -203,3 +203,15 @@ async def test_noop_runs_exactly_one_true_per_step() -> None:
             counts.append(len(transport.commands) - before)
     assert counts == [1, 1, 1, 1]
     assert all(c == ["true"] for c in transport.commands)
+
+
+def test_driver_options_from_configuration() -> None:
+    from patchwave.endpoints.drivers.base import driver_options_from_mapping
+    from patchwave.errors import UserError
+
+    opts = driver_options_from_mapping({"manager": "apt", "reboot_command": ["true"]})
+    assert opts.manager == "apt" and opts.reboot_command == ("true",)
+    with pytest.raises(UserError, match="unknown field"):
+        driver_options_from_mapping({"managr": "apt"}, where="campaign.yaml: driver")
+    with pytest.raises(UserError, match="bad environment variable"):
+        driver_options_from_mapping({"env": {"lower": "x"}})

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import make_ssh_host, need_tools
 from pw_repos import build_rpm_repo
-from pw_sshd import Sshd
+from pw_skip import need_tools
+from pw_sshd import Sshd, make_ssh_host
 
 from patchwave.domain.models import Classification, Connector, Host, OsFamily, Severity
 from patchwave.endpoints.drivers.base import DriverOptions

@@ -6,9 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import make_ssh_host
 from pw_repos import REBOOT_FILE, AptRepo
-from pw_sshd import Sshd
+from pw_sshd import Sshd, make_ssh_host
 
 from patchwave.domain.models import Classification
 from patchwave.endpoints.base import Endpoint

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from conftest import make_ssh_host
-from pw_sshd import Sshd, free_port
+from pw_sshd import Sshd, free_port, make_ssh_host
 
 from patchwave.credentials import SshCredential
 from patchwave.domain.models import OsFamily

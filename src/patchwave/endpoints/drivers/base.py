@@ -13,14 +13,14 @@ import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Literal
 
 from patchwave.domain.models import Advisory, OsFamily, PackageFix, parse_os_family
 from patchwave.endpoints.base import HostFacts
 from patchwave.endpoints.drivers.versions import Scheme, at_least, compare_versions
 from patchwave.endpoints.transport import DEFAULT_MAX_OUTPUT, CommandResult, Transport
-from patchwave.errors import ParseError, PatchFailed
+from patchwave.errors import ParseError, PatchFailed, UserError
 
 ManagerName = Literal["apt", "dnf", "zypper", "noop"]
 
@@ -61,6 +61,23 @@ class DriverOptions:
                 raise ValueError(f"bad environment variable name in driver options: {key!r}")
         if not self.reboot_command:
             raise ValueError("reboot_command must not be empty")
+
+
+def driver_options_from_mapping(
+    data: Mapping[str, Any], *, where: str = "driver options"
+) -> DriverOptions:
+    """Build options from configuration data (YAML/JSON), naming any unknown or bad field."""
+    known = {f.name for f in fields(DriverOptions)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise UserError(f"{where}: unknown field(s) {', '.join(unknown)}; known: {sorted(known)}")
+    values = dict(data)
+    if "reboot_command" in values:
+        values["reboot_command"] = tuple(values["reboot_command"])
+    try:
+        return DriverOptions(**values)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{where}: {exc}") from exc
 
 
 _DEB_NAME = re.compile(r"[a-z0-9][a-z0-9+.\-]{0,127}(:[a-z0-9][a-z0-9\-]{0,31})?")
