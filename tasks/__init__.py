@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers, a few lines each, over the patchwave library."""

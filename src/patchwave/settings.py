@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     )
     sim_seed: int = Field(default=42, description="Seed of the simulated fleet.")
     sim_latency_scale: float = Field(
-        default=1.0, description="Multiplier for simulated host durations (0 = instant)."
+        default=0.005,
+        description=(
+            "Real seconds per simulated host second on the system clock (0.005: a 30-minute "
+            "install takes 9 s). Simulated-clock runs use 1.0: their waits cost no real time."
+        ),
     )
     kev_path: Path | None = Field(default=None, description="CISA KEV JSON file to use.")
     report_dir: Path | None = Field(default=None, description="Where HTML reports are written.")

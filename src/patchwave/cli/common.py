@@ -47,8 +47,29 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def prefect_environment() -> None:
+    """Keep Prefect's ephemeral state beside ours unless the user points Prefect elsewhere.
+
+    With no ``PREFECT_API_URL``, every flow-running command starts Prefect's ephemeral API on
+    ``$PREFECT_HOME``; putting that under ``PATCHWAVE_HOME`` means a ``patchwave approve`` in
+    another shell finds the paused run of the campaign started from the same folder.
+    """
+    import os
+
+    if "PREFECT_API_URL" in os.environ or "PREFECT_HOME" in os.environ:
+        return
+    from patchwave.settings import get_settings
+
+    home = (get_settings().home / "prefect").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(home)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
 def main() -> None:
     """Console-script entry point."""
+    prefect_environment()
     try:
         app()
     except BrokenPipeError:  # `patchwave findings | head`

@@ -27,11 +27,17 @@ _FROM_HELP = (
 
 
 def _extra_calendars() -> Mapping[str, CalendarSpec]:
-    """Named calendars from the inventory; none yet.
+    """Named calendars defined by imported inventories (shipped ones are always known)."""
+    from patchwave.settings import get_settings
+    from patchwave.store import open_store
+    from patchwave.store.inventory_repo import load_calendars
 
-    Hook: the store will supply the inventory's calendars here, so `windows show NAME` finds them.
-    """
-    return {}
+    # A fresh machine with no database yet has no inventory calendars: do not create one here.
+    settings = get_settings()
+    if settings.database_url is None and not (settings.home / "patchwave.db").exists():
+        return {}
+    with open_store().session() as session:
+        return load_calendars(session)
 
 
 def _parse_from(text: str | None, tz_name: str) -> datetime:

@@ -283,3 +283,20 @@ def load_calendars(session: Session) -> dict[str, CalendarSpec]:
     return {
         c.name: CalendarSpec.model_validate(c.spec) for c in session.scalars(select(CalendarRow))
     }
+
+
+def list_hosts_by_id(session: Session, host_ids: Sequence[int]) -> list[Host]:
+    """Hosts by inventory id, in the order given (unknown ids are left out)."""
+    wanted = set(host_ids)
+    stmt = (
+        select(HostRow, TenantRow.slug, SiteRow.name)
+        .join(TenantRow, HostRow.tenant_id == TenantRow.id)
+        .join(SiteRow, HostRow.site_id == SiteRow.id)
+    )
+    found: dict[int, Host] = {}
+    ids = list(wanted)
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        for row, slug, site_name in session.execute(stmt.where(HostRow.id.in_(part))):
+            found[row.id] = row_to_host(row, slug, site_name)
+    return [found[i] for i in host_ids if i in found]
