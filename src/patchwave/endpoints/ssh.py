@@ -251,24 +251,3 @@ class SshEndpoint(DriverEndpoint):
             f"which is not in {self.known_hosts_file}. Check the fingerprint with the host's "
             f"owner, then run `{trust}`"
         )
-
-
-def linux_endpoint_for(
-    host: Host,
-    *,
-    settings: Settings | None = None,
-    options: DriverOptions | None = None,
-    limits: SiteLimits | None = None,
-    run_tag: str = "adhoc",
-) -> DriverEndpoint:
-    """The endpoint for a host whose connector is ``ssh`` or ``local``."""
-    from patchwave.domain.models import Connector
-    from patchwave.endpoints.local import LocalEndpoint
-
-    if host.connector is Connector.SSH:
-        return SshEndpoint(host, settings=settings, options=options, limits=limits, run_tag=run_tag)
-    if host.connector is Connector.LOCAL:
-        return LocalEndpoint(
-            host, settings=settings, options=options, limits=limits, run_tag=run_tag
-        )
-    raise ValueError(f"{host.key}: connector {host.connector.value!r} is not ssh or local")

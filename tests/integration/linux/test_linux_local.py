@@ -13,7 +13,7 @@ from patchwave.endpoints.base import Endpoint
 from patchwave.endpoints.drivers.base import DriverOptions
 from patchwave.endpoints.drivers.noop import NOOP_ADVISORY
 from patchwave.endpoints.local import LocalEndpoint
-from patchwave.endpoints.ssh import linux_endpoint_for, split_address
+from patchwave.endpoints.ssh import split_address
 from patchwave.endpoints.transport import LocalTransport, SiteLimits, with_sudo
 from patchwave.errors import TransientEndpointError
 from patchwave.settings import Settings
@@ -90,13 +90,6 @@ def test_address_forms() -> None:
     assert split_address("web1.example:2222", 22) == ("web1.example", 2222)
     assert split_address("[2001:db8::1]:2200", 22) == ("2001:db8::1", 2200)
     assert split_address("2001:db8::1", 22) == ("2001:db8::1", 22)
-
-
-def test_endpoint_factory_by_connector() -> None:
-    assert isinstance(linux_endpoint_for(local_host(), settings=Settings()), LocalEndpoint)
-    simulated = Host(tenant="acme", site="hq", name="s", os_family=OsFamily.DEBIAN)
-    with pytest.raises(ValueError, match="not ssh or local"):
-        linux_endpoint_for(simulated, settings=Settings())
 
 
 async def test_credential_references() -> None:
