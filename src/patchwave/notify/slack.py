@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -146,6 +147,10 @@ class SlackNotifier:
         self._outbox: deque[DeliveryResult] = deque(maxlen=outbox_size)
         self._refs: dict[str, MessageRef] = {}
         self._lock = threading.Lock()
+        # asyncio locks belong to one event loop; send_sync may run us on several.
+        self._channel_locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
         self._latest_progress: dict[str, WaveProgress] = {}
         self._progress_in_flight: set[str] = set()
         self._down_cooldown = down_cooldown
@@ -329,8 +334,11 @@ class SlackNotifier:
         attempt = Attempt(pace_key=self._pace_key(channel))
         token = CURRENT_ATTEMPT.set(attempt)
         try:
-            attempt.waited += await self.pacer.wait_turn(attempt.pace_key, self._sleep)
-            response = await client.api_call(method, json=args)
+            # One call in flight per channel: messages land in the order they were sent, and
+            # none is already on the wire when a 429 tells the channel to wait.
+            async with self._channel_lock(attempt.pace_key):
+                attempt.waited += await self.pacer.wait_turn(attempt.pace_key, self._sleep)
+                response = await client.api_call(method, json=args)
         except SlackApiError as exc:
             status = int(exc.response.status_code)
             data = exc.response.data
@@ -388,6 +396,11 @@ class SlackNotifier:
             if broadcast:
                 args["reply_broadcast"] = True
         return args
+
+    def _channel_lock(self, pace_key: str) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            return self._channel_locks.setdefault(loop, {}).setdefault(pace_key, asyncio.Lock())
 
     @staticmethod
     def _pace_key(channel: str) -> str:
