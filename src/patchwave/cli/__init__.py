@@ -13,6 +13,7 @@ __all__ = ["app", "main"]
 # Importing the modules registers their commands on ``app``.
 from patchwave.cli import campaign as _campaign  # noqa: F401
 from patchwave.cli import db as _db  # noqa: F401
+from patchwave.cli import demo as _demo  # noqa: F401
 from patchwave.cli import inventory as _inventory  # noqa: F401
 from patchwave.cli import scan as _scan  # noqa: F401
 from patchwave.cli import windows as _windows  # noqa: F401
