@@ -627,3 +627,20 @@ def test_failure_alert_for_a_known_progress_message_keeps_its_tenant_out_of_rout
     result = asyncio.run(notifier.alert_failure(replace(failure(), tenant="acme")))
     assert result.channel == "#patching" and result.thread_ts is not None
     assert slack.messages("#acme-maintenance") == []
+
+
+@pytest.mark.prefect
+@pytest.mark.slow
+def test_token_from_a_real_prefect_secret_block(slack: SlackTestServer) -> None:
+    from prefect.blocks.system import Secret
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        Secret(value=DEFAULT_TOKEN).save("slack-bot-token", overwrite=True)
+        notifier = make_notifier(slack, token_ref="secret:slack-bot-token")
+        assert asyncio.run(notifier.announce_gate_halted(halted())).ok
+        missing = make_notifier(slack, token_ref="secret:no-such-block")
+        result = asyncio.run(missing.announce_gate_halted(halted()))
+
+    assert slack.calls[0].token == DEFAULT_TOKEN
+    assert not result.ok and result.permanent and "no-such-block" in (result.error or "")

@@ -156,8 +156,6 @@ class SlackTestServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # Faults --------------------------------------------------------------------------------
-
     def fail_next(
         self,
         count: int,
@@ -189,8 +187,6 @@ class SlackTestServer:
         with self._lock:
             self._faults.clear()
 
-    # What happened -------------------------------------------------------------------------
-
     @property
     def calls(self) -> list[RecordedCall]:
         with self._lock:
@@ -220,8 +216,6 @@ class SlackTestServer:
             text = str(call.params.get("text", "")).replace("\n", " ")[:110]
             lines.append(f"#{call.seq:<4} {call.method:<16} {where:<26} {outcome:<10} {text}")
         return "\n".join(lines)
-
-    # Request handling (called from the server's threads) -----------------------------------
 
     def _handle(self, method: str, params: dict[str, Any], token: str | None) -> _Answer:
         now = time.monotonic()

@@ -363,9 +363,6 @@ def test_window_text_in_local_time_across_dst() -> None:
     assert window(start, end) == "Sun 29 Mar 2026 01:00 CET → Sun 29 Mar 2026 05:00 CEST"
 
 
-# The channel pacer (pure arithmetic on an injected clock) ------------------------------------
-
-
 class FakeClock:
     def __init__(self) -> None:
         self.now = 100.0

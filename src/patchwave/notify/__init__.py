@@ -22,7 +22,8 @@ from patchwave.notify.messages import (
 )
 from patchwave.notify.ratelimit import ChannelPacer
 from patchwave.notify.results import DeliveryResult, MessageRef
-from patchwave.notify.slack import SlackConfigError, SlackNotifier
+from patchwave.notify.slack import SlackNotifier
+from patchwave.notify.token import SlackConfigError
 
 __all__ = [
     "ApprovalDecided",

@@ -15,22 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from patchwave.credentials import CredentialError, parse_reference
-from patchwave.errors import UserError
 from patchwave.notify.messages import (
     ApprovalDecided,
     ApprovalRequest,
@@ -46,6 +43,13 @@ from patchwave.notify.messages import (
 from patchwave.notify.ratelimit import ChannelPacer, Clock, Sleep
 from patchwave.notify.results import DeliveryResult, MessageRef
 from patchwave.notify.retry import CURRENT_ATTEMPT, Attempt, retry_handlers
+from patchwave.notify.token import (
+    SecretLoader,
+    SlackConfigError,
+    check_token_ref,
+    load_prefect_secret,
+    resolve_token,
+)
 
 log = logging.getLogger("patchwave.notify.slack")
 
@@ -55,32 +59,6 @@ SLACK_API_URL = "https://slack.com/api/"
 TRANSIENT_SLACK_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 )
-
-
-class SlackConfigError(UserError):
-    """The Slack settings are wrong (token reference, channels, rate)."""
-
-
-SecretLoader = Callable[[str], Awaitable[str]]
-
-
-async def load_prefect_secret(name: str) -> str:
-    """The value of a Prefect Secret block (imported lazily: Prefect is heavy to import)."""
-    from prefect.blocks.system import Secret
-
-    block = cast(Secret[Any], await Secret.aload(name))
-    return str(block.get())
-
-
-def check_token_ref(ref: str) -> tuple[str, str]:
-    """``("env", VAR)`` or ``("secret", BLOCK)`` from ``env:VAR`` / ``secret:BLOCK``."""
-    try:
-        return parse_reference(ref)
-    except CredentialError as exc:
-        raise SlackConfigError(
-            f"Slack token reference {ref!r} is not valid: write 'env:VARIABLE' or "
-            "'secret:PREFECT_SECRET_BLOCK' (the token itself never goes in settings)"
-        ) from exc
 
 
 class SlackNotifier:
@@ -127,7 +105,7 @@ class SlackNotifier:
         outbox_size: int = 10_000,
         down_cooldown: float = 30.0,
     ) -> None:
-        self._token_scheme, self._token_name = check_token_ref(token_ref)
+        check_token_ref(token_ref)
         if not default_channel.strip():
             raise SlackConfigError("Slack default channel is empty: name a channel or its id")
         if rate_per_channel <= 0:
@@ -163,8 +141,6 @@ class SlackNotifier:
         if tenant is None:
             return self.default_channel
         return self.tenant_channels.get(tenant, self.default_channel)
-
-    # Messages -----------------------------------------------------------------------------
 
     async def send_client_notice(self, notice: ClientNotice) -> DeliveryResult:
         return await self._post(notice, self.channel_for(notice.tenant))
@@ -259,8 +235,6 @@ class SlackNotifier:
         with ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, self.send(message)).result()
 
-    # Outbox and message references ----------------------------------------------------------
-
     @property
     def outbox(self) -> tuple[DeliveryResult, ...]:
         with self._lock:
@@ -286,8 +260,6 @@ class SlackNotifier:
         """Restore a stored message reference (a resumed run edits the same progress message)."""
         with self._lock:
             self._refs[key] = ref
-
-    # Delivery -------------------------------------------------------------------------------
 
     async def _post_or_update(self, message: Message, key: str) -> DeliveryResult:
         ref = self.message_ref(key)
@@ -425,7 +397,7 @@ class SlackNotifier:
 
     async def _get_client(self) -> AsyncWebClient:
         if self._client is None:
-            token = await self._resolve_token()
+            token = await resolve_token(self.token_ref, secret_loader=self._secret_loader)
             handlers = retry_handlers(
                 self._before_retry,
                 retries=self.max_retries,
@@ -445,22 +417,6 @@ class SlackNotifier:
                 retry_handlers=handlers,
             )
         return self._client
-
-    async def _resolve_token(self) -> str:
-        if self._token_scheme == "env":
-            value = os.environ.get(self._token_name, "")
-            if not value:
-                raise LookupError(f"environment variable {self._token_name} is not set")
-            return value
-        try:
-            value = await self._secret_loader(self._token_name)
-        except Exception as exc:
-            raise LookupError(
-                f"Prefect Secret block {self._token_name!r} could not be read: {type(exc).__name__}"
-            ) from exc
-        if not value:
-            raise LookupError(f"Prefect Secret block {self._token_name!r} is empty")
-        return value
 
     def _finish(self, result: DeliveryResult) -> DeliveryResult:
         with self._lock:
