@@ -30,10 +30,10 @@ def main() -> None:
     os.environ["PATCHWAVE_SIM_LATENCY_SCALE"] = "0"
     t_start = time.perf_counter()
 
+    from patchwave.domain.risk import RiskModel
     from patchwave.endpoints.factory import EndpointFactory
     from patchwave.endpoints.simulated import SimProfile
     from patchwave.feeds.kev import load_kev
-    from patchwave.domain.risk import RiskModel
     from patchwave.fleetgen import generate_fleet
     from patchwave.inventory import load_inventory
     from patchwave.scanning import persist_scan, scan_hosts

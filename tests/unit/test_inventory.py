@@ -155,7 +155,7 @@ def test_yaml_unknown_field(tmp_path: Path) -> None:
 def test_empty_csv_and_unknown_extension(tmp_path: Path) -> None:
     with pytest.raises(InventoryError, match="no hosts"):
         load_inventory(write_csv(tmp_path / "empty.csv"))
-    with pytest.raises(InventoryError, match="expected a .csv, .yaml or .yml"):
+    with pytest.raises(InventoryError, match=r"expected a \.csv, \.yaml or \.yml"):
         load_inventory(tmp_path / "inv.txt")
     with pytest.raises(InventoryError, match="cannot read"):
         load_inventory(tmp_path / "missing.csv")
