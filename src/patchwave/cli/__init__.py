@@ -14,6 +14,7 @@ __all__ = ["app", "main"]
 from patchwave.cli import campaign as _campaign  # noqa: F401
 from patchwave.cli import db as _db  # noqa: F401
 from patchwave.cli import demo as _demo  # noqa: F401
+from patchwave.cli import hosts as _hosts  # noqa: F401
 from patchwave.cli import inventory as _inventory  # noqa: F401
 from patchwave.cli import scan as _scan  # noqa: F401
 from patchwave.cli import windows as _windows  # noqa: F401

@@ -28,13 +28,19 @@ class InventoryHost:
 
 
 def _lookup_inventory_host(name: str) -> InventoryHost | None:
-    """Resolve an inventory host name to its tenant and SSH address.
+    """Resolve an inventory host name to its tenant and SSH address (``address`` may carry
+    ``:port``); ``None`` when the inventory has no such host (then --address and --tenant are
+    required)."""
+    from patchwave.errors import NotFound
+    from patchwave.store import open_store
+    from patchwave.store.inventory_repo import find_host
 
-    HOOK (to be wired to the store): return the host's tenant and address (the store's
-    ``address`` may carry ``:port``); ``None`` means not found, and then --address and --tenant
-    are required.
-    """
-    return None
+    try:
+        with open_store().session() as session:
+            host = find_host(session, name)
+    except NotFound:
+        return None
+    return InventoryHost(tenant=host.tenant, address=host.address or host.name)
 
 
 def _resolve(
