@@ -191,6 +191,8 @@ class CampaignRunRow(Base):
     spec_path: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(30))
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    clock_kind: Mapped[str] = mapped_column(String(20), default="system")
+    params: Mapped[dict[str, Any]]
     requested_by: Mapped[str] = mapped_column(String(100))
     flow_run_id: Mapped[str | None] = mapped_column(String(40))
     current_ring: Mapped[str | None] = mapped_column(String(50))
@@ -220,8 +222,10 @@ class HostJobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     patches: Mapped[list[Any]]
     installed: Mapped[list[Any]]
-    not_before: Mapped[datetime | None]
-    window_end: Mapped[datetime | None]
+    calendar: Mapped[str | None] = mapped_column(String(100))  # resolved name, None = no windows
+    not_before: Mapped[datetime | None]  # earliest start (next window that fits), when deferred
+    planned_start: Mapped[datetime | None]  # the plan's forecast
+    planned_end: Mapped[datetime | None]
     est_seconds: Mapped[int] = mapped_column(Integer, default=0)
     deferrals: Mapped[int] = mapped_column(Integer, default=0)
     reboot_required: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -229,6 +233,7 @@ class HostJobRow(Base):
     snapshot_id: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    failed_step: Mapped[str | None] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
 

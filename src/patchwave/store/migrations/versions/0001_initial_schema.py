@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:16:24.973674
+Create Date: 2026-11-28 12:53:47.453142
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ def upgrade() -> None:
     sa.Column('spec_path', sa.String(length=500), nullable=True),
     sa.Column('status', sa.String(length=30), nullable=False),
     sa.Column('dry_run', sa.Boolean(), nullable=False),
+    sa.Column('clock_kind', sa.String(length=20), nullable=False),
+    sa.Column('params', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('requested_by', sa.String(length=100), nullable=False),
     sa.Column('flow_run_id', sa.String(length=40), nullable=True),
     sa.Column('current_ring', sa.String(length=50), nullable=True),
@@ -247,8 +249,10 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('patches', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('installed', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('calendar', sa.String(length=100), nullable=True),
     sa.Column('not_before', patchwave.store.types.UtcDateTime(), nullable=True),
-    sa.Column('window_end', patchwave.store.types.UtcDateTime(), nullable=True),
+    sa.Column('planned_start', patchwave.store.types.UtcDateTime(), nullable=True),
+    sa.Column('planned_end', patchwave.store.types.UtcDateTime(), nullable=True),
     sa.Column('est_seconds', sa.Integer(), nullable=False),
     sa.Column('deferrals', sa.Integer(), nullable=False),
     sa.Column('reboot_required', sa.Boolean(), nullable=False),
@@ -256,6 +260,7 @@ def upgrade() -> None:
     sa.Column('snapshot_id', sa.String(length=200), nullable=True),
     sa.Column('started_at', patchwave.store.types.UtcDateTime(), nullable=True),
     sa.Column('finished_at', patchwave.store.types.UtcDateTime(), nullable=True),
+    sa.Column('failed_step', sa.String(length=20), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('updated_at', patchwave.store.types.UtcDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['host_id'], ['hosts.id'], name=op.f('fk_host_jobs_host_id_hosts')),
