@@ -246,6 +246,7 @@ def decide(
                 subject=f"{request.ring}:{request_id}",
                 at=now,
                 details={
+                    "decision": word,
                     "channel": channel,
                     "comment": comment,
                     "status": status.value,
