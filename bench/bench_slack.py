@@ -28,10 +28,8 @@ import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for tests.support
-
+from patchwave.devtools.slack_server import DEFAULT_TOKEN, SlackTestServer, channel_id_for
 from patchwave.domain.models import Tier
 from patchwave.notify import (
     ClientNotice,
@@ -42,7 +40,6 @@ from patchwave.notify import (
     PatchLine,
     SlackNotifier,
 )
-from tests.support.slack_server import DEFAULT_TOKEN, SlackTestServer, channel_id_for
 
 T0 = datetime(2026, 1, 17, 21, 0, tzinfo=UTC)
 

@@ -34,6 +34,29 @@ class Settings(BaseSettings):
     ssh_known_hosts_dir: Path | None = Field(
         default=None, description="Folder with one known_hosts file per tenant."
     )
+    slack_token_ref: str | None = Field(
+        default=None,
+        description="Slack bot token reference (env:VAR or secret:BLOCK); unset = Slack disabled.",
+    )
+    slack_base_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API URL (tests: loopback)."
+    )
+    slack_default_channel: str = Field(
+        default="#patching", description="Channel for messages with no tenant or spec channel."
+    )
+    slack_signing_secret_ref: str | None = Field(
+        default=None, description="Reference to the Slack app's signing secret (HTTP mode)."
+    )
+    slack_app_token_ref: str | None = Field(
+        default=None, description="Reference to the app-level xapp- token (Socket Mode)."
+    )
+    slack_rate_per_channel: float = Field(
+        default=1.0, gt=0, description="Slack messages per second per channel (Slack: about 1)."
+    )
+    public_report_url: str | None = Field(
+        default=None,
+        description="http(s) URL where the report folder is published, for Slack report links.",
+    )
 
     @property
     def effective_database_url(self) -> str:
