@@ -315,3 +315,9 @@ class NotificationRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     slack_ts: Mapped[str | None] = mapped_column(String(40))
     at: Mapped[datetime]
+    # What the message is about ("failure:<job>:<attempt>", ...): a resumed run does not send it
+    # twice. ref_key + channel_id + slack_ts let a resumed run edit the same wave message.
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)
+    ref_key: Mapped[str | None] = mapped_column(String(200))
+    channel_id: Mapped[str | None] = mapped_column(String(40))
+    thread_ts: Mapped[str | None] = mapped_column(String(40))
