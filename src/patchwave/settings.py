@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     )
     kev_path: Path | None = Field(default=None, description="CISA KEV JSON file to use.")
     report_dir: Path | None = Field(default=None, description="Where HTML reports are written.")
+    msp_name: str = Field(
+        default="Managed IT Services", description="The MSP's name on the reports clients receive."
+    )
     noop_driver: bool = Field(
         default=False, description="Local endpoint runs `true` for every driver command (bench)."
     )
