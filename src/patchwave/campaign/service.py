@@ -1,0 +1,685 @@
+"""Campaign steps, Prefect-free: each function does one step of a run against the store and the
+hosts. The Prefect tasks in ``tasks/campaign.py`` wrap them one to one."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select, update
+
+from patchwave.campaign.approvals import auto_approve, create_request, requests_for_run
+from patchwave.campaign.context import RunContext, resolve_campaign_path
+from patchwave.campaign.engine import Policy, Slots, WaveResult, WaveRunner
+from patchwave.campaign.ledger import JobLedger
+from patchwave.campaign.plan import plan_campaign, select_patches
+from patchwave.campaign.runs import (
+    FINAL_RUN_STATES,
+    JobRecord,
+    create_run,
+    duration_history,
+    gather_candidates,
+    get_run,
+    iso,
+    job_counts,
+    load_advisories,
+    load_jobs,
+    persist_plan,
+    ring_state,
+    update_ring,
+    update_summary,
+)
+from patchwave.clock import make_clock, run_async
+from patchwave.domain.approval import ApprovalStatus
+from patchwave.domain.gates import GateDecision, RingCounts, evaluate_gate
+from patchwave.domain.models import JobState, Tier
+from patchwave.domain.risk import RiskModel
+from patchwave.feeds.kev import load_kev
+from patchwave.scanning import persist_scan, scan_hosts
+from patchwave.spec import load_campaign, spec_hash
+from patchwave.store import Store, open_store
+from patchwave.store.audit import AuditEvent, append
+from patchwave.store.inventory_repo import load_tenants
+from patchwave.store.tables import CampaignRunRow, HostJobRow
+
+
+def start_run(
+    *,
+    campaign: str,
+    run_id: str | None,
+    requested_by: str | None,
+    dry_run: bool,
+    clock_kind: str,
+    start_at: datetime | None,
+    params: dict[str, Any],
+    flow_run_id: str | None,
+    store: Store | None = None,
+) -> str:
+    """Create a run (or pick up an existing one to resume) and mark it running."""
+    store = store or open_store()
+    if run_id is not None:
+        with store.session() as session:
+            run = get_run(session, run_id)
+            resumed = run.status not in ("planned",)
+            if run.status in FINAL_RUN_STATES:
+                return run_id
+            run.status = "running"
+            run.flow_run_id = flow_run_id or run.flow_run_id
+            run.started_at = run.started_at or datetime.now(UTC)
+            clock_now = run.clock or datetime.now(UTC)
+            append(
+                session,
+                [
+                    AuditEvent(
+                        actor=run.requested_by,
+                        action="run.resumed" if resumed else "run.started",
+                        run_id=run_id,
+                        subject=run.campaign,
+                        at=clock_now,
+                        details={"flow_run_id": flow_run_id},
+                    )
+                ],
+            )
+        return run_id
+    path = resolve_campaign_path(campaign)
+    spec = load_campaign(path)
+    clock = make_clock(clock_kind, start_at)
+    now = clock.now()
+    with store.session() as session:
+        new_id = create_run(
+            session,
+            spec=spec,
+            spec_hash=spec_hash(spec),
+            spec_path=str(path),
+            requested_by=requested_by or spec.owner,
+            dry_run=dry_run,
+            clock_kind=clock_kind,
+            params=params,
+            now=now,
+        )
+        run = get_run(session, new_id)
+        run.status = "running"
+        run.started_at = now
+        run.flow_run_id = flow_run_id
+        append(
+            session,
+            [
+                AuditEvent(
+                    actor=run.requested_by,
+                    action="run.started",
+                    run_id=new_id,
+                    subject=spec.name,
+                    at=now,
+                    details={"flow_run_id": flow_run_id},
+                )
+            ],
+        )
+    return new_id
+
+
+def run_status(run_id: str, store: Store | None = None) -> tuple[str, dict[str, Any], bool]:
+    store = store or open_store()
+    with store.session() as session:
+        run = get_run(session, run_id)
+        return run.status, dict(run.summary or {}), run.dry_run
+
+
+def set_status(ctx: RunContext, status: str, *, error: str | None = None) -> None:
+    with ctx.store.session() as session:
+        run = get_run(session, ctx.run_id)
+        run.status = status
+        if error is not None:
+            run.error = error[:4000]
+        if status in FINAL_RUN_STATES or (status == "planned" and run.dry_run):
+            run.finished_at = ctx.clock.now()
+            counts = job_counts(session, ctx.run_id)
+            update_summary(session, ctx.run_id, totals=counts)
+            append(
+                session,
+                [
+                    AuditEvent(
+                        actor="patchwave",
+                        action="run.finished",
+                        run_id=ctx.run_id,
+                        subject=run.campaign,
+                        at=ctx.clock.now(),
+                        details={"status": status, "jobs": counts, "error": error},
+                    )
+                ],
+            )
+
+
+def detect(ctx: RunContext) -> dict[str, Any]:
+    """Scan every host in the campaign's scope and store ranked findings (campaign clock)."""
+    spec = ctx.spec
+    with ctx.store.session() as session:
+        candidates = gather_candidates(session, spec)
+        tenants = load_tenants(session)
+    hosts = [c.host for c in candidates if not c.host.quarantined and spec.scope.matches(c.host)]
+    factory = ctx.endpoints()
+    try:
+        outcomes = run_async(
+            ctx.clock,
+            scan_hosts(
+                hosts, factory, concurrency=max(50, spec.deployment.concurrency.per_campaign)
+            ),
+        )
+    finally:
+        factory.close()
+    kev = load_kev()
+    summary = persist_scan(
+        ctx.store,
+        outcomes,
+        risk_model=RiskModel(kev),
+        kev=kev,
+        tenants=tenants,
+        source=f"campaign:{ctx.run_id}",
+        now=ctx.clock.now(),
+    )
+    with ctx.store.session() as session:
+        update_summary(
+            session,
+            ctx.run_id,
+            detected_at=iso(ctx.clock.now()),
+            scope_hosts=len(hosts),
+            scan_failed=summary.hosts_failed,
+        )
+        append(
+            session,
+            [
+                AuditEvent(
+                    actor="patchwave",
+                    action="detect.completed",
+                    run_id=ctx.run_id,
+                    at=ctx.clock.now(),
+                    details={
+                        "hosts": len(hosts),
+                        "failed": summary.hosts_failed,
+                        "new": summary.findings.new,
+                    },
+                )
+            ],
+        )
+    ctx.save_clock()
+    return {"hosts": len(hosts), "failed": [list(f) for f in summary.failures]}
+
+
+def plan(ctx: RunContext) -> dict[str, Any]:
+    """Plan rings and waves from the findings and persist one host job per host."""
+    with ctx.store.session() as session:
+        existing = job_counts(session, ctx.run_id)
+        if existing:
+            return {"jobs": sum(existing.values()), "replanned": False}
+        candidates = gather_candidates(session, ctx.spec)
+        history = duration_history(session)
+        run = get_run(session, ctx.run_id)
+        requested_by = run.requested_by
+    # Hosts whose scan failed are planned too: the engine will find them unreachable and record
+    # it, rather than leaving them out silently.
+    resolver = ctx.calendars()
+    the_plan = plan_campaign(
+        ctx.spec, candidates, calendar_for=resolver, start=ctx.clock.now(), history=history
+    )
+    with ctx.store.session() as session:
+        persist_plan(
+            session, run_id=ctx.run_id, plan=the_plan, now=ctx.clock.now(), actor=requested_by
+        )
+        for ring in the_plan.rings:
+            update_ring(session, ctx.run_id, ring.name, hosts=len(ring.jobs), waves=ring.waves)
+        update_summary(
+            session,
+            ctx.run_id,
+            planned_at=iso(ctx.clock.now()),
+            hosts_with_patches=len(the_plan.jobs),
+            hosts_compliant_at_start=len(the_plan.compliant),
+            unassigned=len(the_plan.unassigned),
+            unschedulable=list(the_plan.unschedulable)[:50],
+        )
+    return {
+        "jobs": len(the_plan.jobs),
+        "replanned": True,
+        "rings": {r.name: len(r.jobs) for r in the_plan.rings},
+    }
+
+
+def _hash(payload: object) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def ring_requests(ctx: RunContext, ring_name: str) -> list[str]:
+    """Create (once) the ring's approval requests, auto-approving where the spec allows.
+    Returns the ids of every request of the ring."""
+    spec = ctx.spec
+    ring = spec.ring_named(ring_name)
+    now = ctx.clock.now()
+    with ctx.store.session() as session:
+        existing = requests_for_run(session, ctx.run_id, ring=ring_name)
+        if existing:
+            return [v.request.id for v in existing]
+        jobs = [
+            j for j in load_jobs(session, ctx.run_id, ring=ring_name) if j.state is JobState.PENDING
+        ]
+        if not jobs:
+            return []
+        candidates = {c.host.key: c for c in gather_candidates(session, spec)}
+        advisories = load_advisories(session, [p for j in jobs for p in j.patches])
+        run = get_run(session, ctx.run_id)
+        per_tenant = "tenant-admins" in ring.approval.approvers and not ring.approval.is_auto
+        groups: dict[tuple[str, ...], list[JobRecord]] = defaultdict(list)
+        for job in jobs:
+            groups[(job.host.tenant,) if per_tenant else ()].append(job)
+        ids = []
+        for key, group in sorted(groups.items()):
+            tenants = key or tuple(sorted({j.host.tenant for j in group}))
+            items = []
+            for j in group:
+                cand = candidates.get(j.host.key)
+                chosen = {a.id: (a, r, k) for a, r, k in select_patches(spec, cand)} if cand else {}
+                for p in j.patches:
+                    if p in chosen:
+                        items.append(chosen[p])
+            critical = (
+                spec.kind.value == "emergency"
+                or any(k for _, _, k in items)
+                or any(r.tier is Tier.P1 for _, r, _ in items)
+            )
+            top: dict[str, dict[str, Any]] = {}
+            for adv, risk, kev in items:
+                entry = top.setdefault(
+                    adv.id,
+                    {
+                        "id": adv.id,
+                        "title": adv.title,
+                        "tier": risk.tier.value,
+                        "kev": kev,
+                        "hosts": 0,
+                        "reboot": adv.reboot_required,
+                    },
+                )
+                entry["hosts"] += 1
+                if risk.tier.rank < Tier(entry["tier"]).rank:
+                    entry["tier"] = risk.tier.value
+            ordered = sorted(top.values(), key=lambda p: (not p["kev"], p["tier"], -p["hosts"]))
+            first = min((j.not_before for j in group if j.not_before), default=None)
+            summary = {
+                "hosts": len(group),
+                "patches": len(top),
+                "kev": sum(p["kev"] for p in ordered),
+                "top_patches": ordered[:20],
+                "campaign": spec.name,
+                "window_start": iso(first),
+                "reboot": any(p["reboot"] for p in ordered),
+                "tiers": {t.value: sum(1 for p in ordered if p["tier"] == t.value) for t in Tier},
+            }
+            plan_hash = _hash(
+                [spec.name, ring_name, tenants, sorted((j.host.key, j.patches) for j in group)]
+            )
+            request = create_request(
+                session,
+                run_id=ctx.run_id,
+                ring=ring_name,
+                plan_hash=plan_hash,
+                tenants=tenants,
+                approver_groups=ring.approval.approvers,
+                min_approvers=ring.approval.min_approvers,
+                critical=critical,
+                requested_by=run.requested_by,
+                requested_at=now,
+                expires_at=now + ring.approval.expires,
+                summary=summary,
+            )
+            ids.append(request.id)
+            rule = ring.approval.auto_approve_if
+            if ring.approval.is_auto:
+                auto_approve(
+                    session, request_id=request.id, now=now, reason="approval: auto in the campaign"
+                )
+            elif rule is not None and rule.allows(
+                (advisories.get(a.id, a), r.tier) for a, r, _ in items
+            ):
+                auto_approve(
+                    session,
+                    request_id=request.id,
+                    now=now,
+                    reason="the campaign's auto_approve_if rule matched",
+                )
+        update_ring(session, ctx.run_id, ring_name, status="awaiting_approval")
+    return ids
+
+
+def apply_approvals(ctx: RunContext, ring_name: str, request_ids: list[str]) -> dict[str, Any]:
+    """Move the ring's jobs on according to its decided requests: approved tenants' jobs become
+    ``approved``; rejected or expired tenants' jobs are skipped here and in every later ring."""
+    now = ctx.clock.now()
+    with ctx.store.session() as session:
+        views = [
+            v
+            for v in requests_for_run(session, ctx.run_id, ring=ring_name)
+            if v.request.id in request_ids
+        ]
+        approved_tenants: set[str] = set()
+        refused: dict[str, str] = {}
+        for v in views:
+            req = v.request
+            if req.status is ApprovalStatus.APPROVED:
+                approved_tenants |= set(req.tenants)
+            else:
+                who = ", ".join(d.approver for d in v.decisions if not d.approve)
+                reason = (
+                    f"approval rejected by {who}"
+                    if req.status is ApprovalStatus.REJECTED
+                    else f"approval {req.status.value}"
+                )
+                for t in req.tenants:
+                    refused[t] = f"{reason} (ring {ring_name}, request {req.id})"
+        ring_index = ctx.spec.rings.index(ctx.spec.ring_named(ring_name))
+        jobs = load_jobs(session, ctx.run_id)
+        approve_ids, skip_rows = [], []
+        for job in jobs:
+            if job.state is not JobState.PENDING:
+                continue
+            if job.ring == ring_name and job.host.tenant in approved_tenants:
+                approve_ids.append(job.id)
+            elif job.host.tenant in refused and job.ring_index >= ring_index:
+                skip_rows.append((job, refused[job.host.tenant]))
+        table = HostJobRow.__table__
+        assert isinstance(table, Table)
+        if approve_ids:
+            for start in range(0, len(approve_ids), 5000):
+                session.execute(
+                    update(table)
+                    .where(table.c.id.in_(approve_ids[start : start + 5000]))
+                    .values(state=JobState.APPROVED.value, updated_at=now)
+                )
+        _skip_jobs(session, ctx.run_id, skip_rows, now)
+        events = [
+            AuditEvent(
+                actor="patchwave",
+                action="job.approved",
+                run_id=ctx.run_id,
+                host=j.host.key,
+                subject=ring_name,
+                at=now,
+                details={"from": "pending", "to": "approved"},
+            )
+            for j in jobs
+            if j.id in set(approve_ids)
+        ]
+        append(session, events)
+        statuses = {v.request.status for v in views}
+        ring_status = (
+            "approved"
+            if approved_tenants
+            else ("rejected" if ApprovalStatus.REJECTED in statuses else "expired")
+        )
+        update_ring(session, ctx.run_id, ring_name, status=ring_status)
+    return {"approved": len(approve_ids), "skipped": len(skip_rows), "status": ring_status}
+
+
+def _skip_jobs(session: Any, run_id: str, rows: list[tuple[JobRecord, str]], now: datetime) -> None:
+    if not rows:
+        return
+    table = HostJobRow.__table__
+    assert isinstance(table, Table)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            state=JobState.SKIPPED.value,
+            error=bindparam("b_error"),
+            finished_at=now,
+            updated_at=now,
+        ),
+        [{"b_id": j.id, "b_error": reason} for j, reason in rows],
+    )
+    append(
+        session,
+        [
+            AuditEvent(
+                actor="patchwave",
+                action="job.skipped",
+                run_id=run_id,
+                host=j.host.key,
+                subject=j.ring,
+                at=now,
+                details={"from": j.state.value, "to": "skipped", "error": reason},
+            )
+            for j, reason in rows
+        ],
+    )
+
+
+def skip_remaining(
+    ctx: RunContext,
+    *,
+    from_ring_index: int,
+    reason: str,
+    ring: str | None = None,
+    wave_after: int | None = None,
+) -> int:
+    """Skip, with a reason, every job not yet started in rings from ``from_ring_index`` on (or
+    in one ring's later waves). Nothing is ever dropped silently."""
+    with ctx.store.session() as session:
+        rows = []
+        for job in load_jobs(session, ctx.run_id):
+            if job.state not in (JobState.PENDING, JobState.APPROVED):
+                continue
+            if ring is not None:
+                if job.ring != ring or (wave_after is not None and job.wave <= wave_after):
+                    continue
+            elif job.ring_index < from_ring_index:
+                continue
+            rows.append((job, reason))
+        _skip_jobs(session, ctx.run_id, rows, ctx.clock.now())
+    return len(rows)
+
+
+def deploy_wave(ctx: RunContext, ring_name: str, wave: int, on_change: Any = None) -> WaveResult:
+    """Run one wave of a ring on the campaign clock."""
+    with ctx.store.session() as session:
+        jobs = load_jobs(session, ctx.run_id, ring=ring_name, wave=wave)
+        advisories = load_advisories(session, [p for j in jobs for p in j.patches])
+        update_ring(session, ctx.run_id, ring_name, status="deploying")
+        run = get_run(session, ctx.run_id)
+        ring_started = ring_state(run, ring_name).get("started_at")
+        if ring_started is None:
+            update_ring(session, ctx.run_id, ring_name, started_at=iso(ctx.clock.now()))
+            append(
+                session,
+                [
+                    AuditEvent(
+                        actor="patchwave",
+                        action="ring.started",
+                        run_id=ctx.run_id,
+                        subject=ring_name,
+                        at=ctx.clock.now(),
+                        details={"hosts": len(jobs)},
+                    )
+                ],
+            )
+    resolver = ctx.calendars()
+    calendars = {j.calendar: resolver.by_key(j.calendar) for j in jobs if j.calendar}
+    policy = Policy.from_spec(ctx.spec)
+    ledger = JobLedger(ctx.store, ctx.run_id, now=ctx.clock.now, persist_clock=ctx.clock.simulated)
+    factory = ctx.endpoints()
+
+    async def _run() -> WaveResult:
+        runner = WaveRunner(
+            jobs=jobs,
+            advisories=advisories,
+            calendars=calendars,
+            endpoint=factory,
+            policy=policy,
+            clock=ctx.clock,
+            ledger=ledger,
+            slots=Slots(policy),
+            on_change=on_change,
+        )
+        return await runner.run()
+
+    try:
+        result: WaveResult = run_async(ctx.clock, _run())
+    finally:
+        factory.close()
+    ctx.save_clock()
+    return result
+
+
+def verify_ring(ctx: RunContext, ring_name: str) -> dict[str, Any]:
+    """Re-scan the ring's hosts so findings reflect what is really installed now."""
+    with ctx.store.session() as session:
+        jobs = load_jobs(session, ctx.run_id, ring=ring_name)
+        tenants = load_tenants(session)
+    hosts = [j.host for j in jobs if j.state is not JobState.SKIPPED]
+    factory = ctx.endpoints()
+    try:
+        outcomes = run_async(
+            ctx.clock,
+            scan_hosts(
+                hosts, factory, concurrency=max(50, ctx.spec.deployment.concurrency.per_campaign)
+            ),
+        )
+    finally:
+        factory.close()
+    kev = load_kev()
+    summary = persist_scan(
+        ctx.store,
+        outcomes,
+        risk_model=RiskModel(kev),
+        kev=kev,
+        tenants=tenants,
+        source=f"campaign:{ctx.run_id}:verify",
+        now=ctx.clock.now(),
+    )
+    ctx.save_clock()
+    return {
+        "hosts": len(hosts),
+        "resolved": summary.findings.resolved,
+        "failed": summary.hosts_failed,
+    }
+
+
+def health_checks(ctx: RunContext, ring_name: str) -> list[str]:
+    """Run the ring gate's health checks on its patched hosts; returns "host: check: why"."""
+    checks = tuple(ctx.spec.ring_named(ring_name).gate.health_checks)
+    if not checks:
+        return []
+    with ctx.store.session() as session:
+        jobs = [
+            j
+            for j in load_jobs(session, ctx.run_id, ring=ring_name)
+            if j.state is JobState.SUCCEEDED
+        ]
+    factory = ctx.endpoints()
+
+    async def one(job: JobRecord) -> list[str]:
+        try:
+            async with factory(job.host) as ep:
+                result = await ep.postcheck(checks)
+        except Exception as exc:  # noqa: BLE001 - an unreachable host fails its health check
+            return [f"{job.host.key}: unreachable: {exc}"]
+        return [f"{job.host.key}: {k}: {v}" for k, v in result.failures.items()]
+
+    async def all_checks() -> list[str]:
+        import asyncio
+
+        sem = asyncio.Semaphore(ctx.spec.deployment.concurrency.per_campaign)
+
+        async def bounded(job: JobRecord) -> list[str]:
+            async with sem:
+                return await one(job)
+
+        results = await asyncio.gather(*(bounded(j) for j in jobs))
+        return [line for r in results for line in r]
+
+    try:
+        failures: list[str] = run_async(ctx.clock, all_checks())
+    finally:
+        factory.close()
+    return failures
+
+
+def gate(
+    ctx: RunContext, ring_name: str, *, health_failures: list[str], wave_aborted: bool
+) -> GateDecision:
+    ring = ctx.spec.ring_named(ring_name)
+    with ctx.store.session() as session:
+        counts = job_counts(session, ctx.run_id, ring=ring_name)
+        rc = RingCounts(
+            succeeded=counts.get("succeeded", 0),
+            failed=counts.get("failed", 0),
+            skipped=counts.get("skipped", 0),
+            rolled_back=counts.get("rolled_back", 0),
+        )
+        decision = evaluate_gate(
+            rc,
+            min_success_rate=ring.gate.min_success_rate,
+            max_failures=ring.gate.max_failures,
+            health_failures=health_failures,
+            wave_aborted=wave_aborted,
+        )
+        update_ring(
+            session,
+            ctx.run_id,
+            ring_name,
+            finished_at=iso(ctx.clock.now()),
+            status="promoted" if decision.promote else "halted",
+            gate={
+                "promote": decision.promote,
+                "success_rate": decision.success_rate,
+                "succeeded": rc.succeeded,
+                "failed": rc.failed,
+                "skipped": rc.skipped,
+                "reasons": list(decision.reasons),
+                "health_failures": health_failures[:50],
+            },
+        )
+        append(
+            session,
+            [
+                AuditEvent(
+                    actor="patchwave",
+                    action="ring.gate",
+                    run_id=ctx.run_id,
+                    subject=ring_name,
+                    at=ctx.clock.now(),
+                    details={
+                        "promote": decision.promote,
+                        "success_rate": round(decision.success_rate, 4),
+                        "reasons": list(decision.reasons),
+                    },
+                )
+            ],
+        )
+    return decision
+
+
+def report_dir(run_id: str) -> Path:
+    from patchwave.settings import get_settings
+
+    return get_settings().effective_report_dir / run_id
+
+
+def current_runs(store: Store | None = None, limit: int = 20) -> list[CampaignRunRow]:
+    store = store or open_store()
+    with store.session() as session:
+        return list(
+            session.scalars(
+                select(CampaignRunRow).order_by(CampaignRunRow.created_at.desc()).limit(limit)
+            )
+        )
+
+
+def set_ring(ctx: RunContext, ring: str, **values: Any) -> None:
+    with ctx.store.session() as session:
+        update_ring(session, ctx.run_id, ring, **values)
+
+
+def wave_size(ctx: RunContext, ring: str, wave: int) -> int:
+    with ctx.store.session() as session:
+        return len(load_jobs(session, ctx.run_id, ring=ring, wave=wave))
