@@ -683,3 +683,20 @@ def set_ring(ctx: RunContext, ring: str, **values: Any) -> None:
 def wave_size(ctx: RunContext, ring: str, wave: int) -> int:
     with ctx.store.session() as session:
         return len(load_jobs(session, ctx.run_id, ring=ring, wave=wave))
+
+
+def forecast(spec_ref: str, *, start: datetime | None = None, store: Store | None = None) -> Any:
+    """Plan a campaign from the findings already in the store, touching no host."""
+    from patchwave.campaign.context import CalendarResolverCache
+    from patchwave.store.inventory_repo import load_calendars, load_sites
+
+    store = store or open_store()
+    spec = load_campaign(resolve_campaign_path(spec_ref))
+    with store.session() as session:
+        candidates = gather_candidates(session, spec)
+        history = duration_history(session)
+        extra = {**load_calendars(session), **spec.calendars}
+        resolver = CalendarResolverCache(spec, extra, load_sites(session), load_tenants(session))
+    return spec, plan_campaign(
+        spec, candidates, calendar_for=resolver, start=start or datetime.now(UTC), history=history
+    )
