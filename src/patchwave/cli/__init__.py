@@ -21,4 +21,5 @@ from patchwave.cli import hosts as _hosts  # noqa: F401
 from patchwave.cli import inventory as _inventory  # noqa: F401
 from patchwave.cli import rollback as _rollback  # noqa: F401
 from patchwave.cli import scan as _scan  # noqa: F401
+from patchwave.cli import serve as _serve  # noqa: F401
 from patchwave.cli import windows as _windows  # noqa: F401
