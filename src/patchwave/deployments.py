@@ -66,7 +66,7 @@ def load_flow(entrypoint: str) -> Any:
 def schedule_objects(defs: DeploymentDef) -> list[Any]:
     from prefect.client.schemas.schedules import CronSchedule, RRuleSchedule
 
-    schedules = []
+    schedules: list[Any] = []
     for s in defs.schedules:
         if "cron" in s:
             schedules.append(CronSchedule(cron=s["cron"], timezone=s.get("timezone")))
