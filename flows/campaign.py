@@ -8,7 +8,9 @@ checks the store first and picks up where the run stood.
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger
@@ -18,6 +20,7 @@ from flows.approval_gate import wait_for_approvals
 from patchwave.campaign import service
 from patchwave.campaign.context import RunContext
 from patchwave.campaign.runs import get_run, ring_state, ring_waves
+from patchwave.clock import SimulatedClock
 from patchwave.domain.approval import ApprovalStatus
 from patchwave.spec.models import GateFailure
 from tasks.campaign import (
@@ -42,6 +45,16 @@ def _run_name() -> str:
     if params.get("run_id"):
         return f"{name}-resume-{params['run_id']}"
     return f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _human_clock(ctx: RunContext) -> Callable[[], datetime]:
+    """Time while people decide. Machines' waits cost nothing on the simulated clock, but a
+    person takes real time: there the simulated clock runs at real speed, so approval expiry
+    means the same thing on both clocks."""
+    if not isinstance(ctx.clock, SimulatedClock):
+        return ctx.clock.now
+    base, started = ctx.clock.now(), time.monotonic()
+    return lambda: base + timedelta(seconds=time.monotonic() - started)
 
 
 def _flow_run_id() -> str | None:
@@ -150,13 +163,17 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
             request_ids = request_approval_task(run_id, ring.name)
             ctx = RunContext.load(run_id)
             service.set_status(ctx, "waiting_approval")
+            now = _human_clock(ctx)
             statuses = wait_for_approvals(
                 ctx.store,
                 run_id=run_id,
                 request_ids=request_ids,
-                now=ctx.clock.now,
+                now=now,
                 poll_seconds=float(ctx.params.get("approval_poll_seconds", 2)),
             )
+            if isinstance(ctx.clock, SimulatedClock):
+                ctx.clock.advance_to(now())
+                ctx.save_clock()
             service.set_status(ctx, "running")
             outcome = apply_approvals_task(run_id, ring.name, request_ids)
             if outcome["status"] != "approved":

@@ -333,3 +333,40 @@ def attach_slack_message(session: Session, request_id: str, *, channel: str, ts:
     row = session.get(ApprovalRow, request_id)
     if row is not None:
         row.slack_channel, row.slack_ts = channel, ts
+
+
+def decide_pending(
+    session: Session,
+    *,
+    run_id: str,
+    approver_name: str,
+    approve: bool,
+    channel: str,
+    now: datetime,
+    comment: str = "",
+    request_id: str | None = None,
+) -> list[tuple[RequestView, DecisionResult]]:
+    """Decide every pending request of a run (or one) as ``approver_name``; each through
+    ``decide`` (authorised and audited one by one)."""
+    pending = [
+        v
+        for v in requests_for_run(session, run_id, status="pending")
+        if request_id is None or v.request.id == request_id
+    ]
+    approver = load_approver(session, approver_name)
+    return [
+        (
+            view,
+            decide(
+                session,
+                request_id=view.request.id,
+                approver=approver,
+                approver_label=approver_name,
+                approve=approve,
+                channel=channel,
+                now=now,
+                comment=comment,
+            ),
+        )
+        for view in pending
+    ]

@@ -30,39 +30,30 @@ def approve(
     ] = None,
 ) -> None:
     """Approve (or --reject) a run's pending approval requests as NAME."""
-    from patchwave.campaign.approvals import decide, load_approver, requests_for_run
+    from patchwave.campaign.approvals import decide_pending
     from patchwave.campaign.prefect_resume import resume_paused_run
     from patchwave.campaign.runs import get_run
     from patchwave.store import open_store
 
     store = open_store()
-    results = []
     with store.session() as session:
         run = get_run(session, run_id)
+        # A simulated-clock run decides on its own clock, so expiry means the same thing there.
         now = run.clock if run.clock_kind == "simulated" and run.clock else datetime.now(UTC)
-        pending = [
-            v
-            for v in requests_for_run(session, run_id, status="pending")
-            if request is None or v.request.id == request
-        ]
-        if not pending:
-            raise NotFound(
-                f"run {run_id} has no pending approval request"
-                + (f" {request!r}" if request else "")
-            )
-        approver = load_approver(session, as_)
-        for view in pending:
-            result = decide(
-                session,
-                request_id=view.request.id,
-                approver=approver,
-                approver_label=as_,
-                approve=not reject,
-                channel="cli",
-                now=now,
-                comment=comment,
-            )
-            results.append((view, result))
+        results = decide_pending(
+            session,
+            run_id=run_id,
+            approver_name=as_,
+            approve=not reject,
+            channel="cli",
+            now=now,
+            comment=comment,
+            request_id=request,
+        )
+    if not results:
+        raise NotFound(
+            f"run {run_id} has no pending approval request" + (f" {request!r}" if request else "")
+        )
     accepted = 0
     for view, result in results:
         req = view.request

@@ -1,15 +1,123 @@
-"""``patchwave demo``: the embedded default end to end (SQLite, Prefect's ephemeral API, the
-simulated fleet)."""
+"""``patchwave demo``: the embedded default end to end — SQLite, Prefect's ephemeral API, the
+simulated fleet — from inventory to a client report."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
-from typing import Annotated
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
 
-from patchwave.cli.common import app, console, handle_errors
+from patchwave.cli.common import app, console, err_console, handle_errors
+from patchwave.errors import UserError
+
+DEMO_LEAD = "demo-lead"
+
+
+def _approvers(tenants: list[str]) -> list[dict[str, Any]]:
+    people: list[dict[str, Any]] = [
+        {
+            "name": DEMO_LEAD,
+            "role": "msp-lead",
+            "tenants": ["*"],
+            "slack_user_id": "U0DEMOLEAD",
+            "slack_team_id": "T0DEMO",
+        },
+        {"name": "demo-engineer", "role": "msp-engineer", "tenants": ["*"]},
+    ]
+    people += [{"name": f"{t}-admin", "role": "tenant-admin", "tenants": [t]} for t in tenants]
+    return people
+
+
+def _seed(store: Any, path: Path, hosts: int, tenants: int, seed: int) -> str:
+    from sqlalchemy import select
+
+    from patchwave.fleetgen import generate_fleet
+    from patchwave.inventory import load_inventory
+    from patchwave.store.inventory_repo import apply_inventory
+    from patchwave.store.tables import ApproverRow
+
+    fleet = generate_fleet(hosts=hosts, tenants=tenants, seed=seed)
+    fleet.write_csv(path)
+    with store.session() as session:
+        summary = apply_inventory(session, load_inventory(path), actor="demo")
+        known = set(session.scalars(select(ApproverRow.name)))
+        for person in _approvers([t.slug for t in fleet.tenants]):
+            if person["name"] not in known:
+                session.add(ApproverRow(active=True, **person))
+    return str(summary)
+
+
+class _DemoApprover(threading.Thread):
+    """Plays the MSP lead: approves each request through the CLI path (authorise, record, audit,
+    resume the paused flow), after a short pause so the waiting shows. In --interactive mode it
+    leaves the pilot ring to a person."""
+
+    def __init__(self, store: Any, *, skip_rings: set[str]) -> None:
+        super().__init__(name="demo-approver", daemon=True)
+        self.store = store
+        self.skip_rings = skip_rings
+        self.stop = threading.Event()
+        self.told: set[str] = set()
+
+    def run(self) -> None:
+        from sqlalchemy import select
+
+        from patchwave.campaign.approvals import decide, get_request, load_approver
+        from patchwave.campaign.prefect_resume import resume_paused_run
+        from patchwave.store.tables import ApprovalRow, CampaignRunRow
+
+        while not self.stop.wait(1.5):
+            with self.store.session() as session:
+                rows = list(
+                    session.scalars(select(ApprovalRow).where(ApprovalRow.status == "pending"))
+                )
+                todo = []
+                for row in rows:
+                    if row.ring in self.skip_rings:
+                        if row.id not in self.told:
+                            self.told.add(row.id)
+                            err_console.print(
+                                f"[bold yellow]approval needed[/] for ring {row.ring} "
+                                f"({', '.join(row.tenants)}): run [bold]patchwave approve "
+                                f"{row.run_id} --as {DEMO_LEAD}[/] in another shell "
+                                f"(or --reject), from this folder"
+                            )
+                        continue
+                    run = session.get(CampaignRunRow, row.run_id)
+                    now = (
+                        run.clock
+                        if run and run.clock_kind == "simulated" and run.clock
+                        else datetime.now(UTC)
+                    )
+                    result = decide(
+                        session,
+                        request_id=row.id,
+                        approver=load_approver(session, DEMO_LEAD),
+                        approver_label=DEMO_LEAD,
+                        approve=True,
+                        channel="cli",
+                        now=now,
+                        comment="demo: approved by the demo MSP lead",
+                    )
+                    todo.append((get_request(session, row.id), result))
+            for view, result in todo:
+                console.print(
+                    f"  [green]{DEMO_LEAD} approved[/] ring {view.request.ring} "
+                    f"({', '.join(sorted(view.request.tenants))}): {result.status.value}"
+                )
+                resume_paused_run(
+                    view.flow_run_id,
+                    approver=DEMO_LEAD,
+                    approve=True,
+                    comment="demo",
+                    request_id=view.request.id,
+                )
 
 
 @app.command("demo")
@@ -19,63 +127,107 @@ def demo(
     hosts: Annotated[int, typer.Option(min=3, max=100_000, help="Simulated hosts.")] = 200,
     tenants: Annotated[int, typer.Option(min=1, max=500, help="Client companies.")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of the simulated fleet.")] = 42,
+    interactive: Annotated[
+        bool, typer.Option(help="Leave the pilot ring's approval to you (CLI or Prefect UI).")
+    ] = False,
+    clock: Annotated[
+        str, typer.Option(help="simulated (seconds; realistic durations) or system (minutes).")
+    ] = "simulated",
+    slack: Annotated[
+        bool, typer.Option(help="Send Slack messages to a local Slack-shaped server.")
+    ] = False,
 ) -> None:
-    """Generate a simulated multi-tenant fleet, scan it in a Prefect flow, rank its findings."""
-    from patchwave.fleetgen import generate_fleet
-    from patchwave.inventory import load_inventory
+    """Run a whole patch campaign on a simulated multi-tenant fleet, then show the report."""
     from patchwave.settings import get_settings
     from patchwave.store import open_store
-    from patchwave.store.findings import query_findings
-    from patchwave.store.inventory_repo import apply_inventory
 
+    if clock not in ("simulated", "system"):
+        raise UserError(f"--clock {clock!r}: expected simulated or system")
     settings = get_settings()
     demo_dir = settings.home / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
-    inventory = demo_dir / f"inventory-{hosts}-{tenants}-{seed}.csv"
-    generate_fleet(hosts=hosts, tenants=tenants, seed=seed).write_csv(inventory)
     store = open_store()
-    with store.session() as session:
-        summary = apply_inventory(session, load_inventory(inventory), actor="demo")
     console.rule("[bold]1. inventory")
-    console.print(f"{inventory}: {summary}")
+    inventory = demo_dir / f"inventory-{hosts}-{tenants}-{seed}.csv"
+    console.print(f"{inventory}: {_seed(store, inventory, hosts, tenants, seed)}")
+    slack_ctx = _start_slack() if slack else None
 
-    console.rule("[bold]2. detection (Prefect flow 'fleet-scan')")
-    from flows.scan import scan_fleet
+    console.rule("[bold]2. campaign 'demo' as a Prefect flow (detect, plan, rings, approvals)")
+    approver = _DemoApprover(store, skip_rings={"pilot"} if interactive else set())
+    approver.start()
+    from flows.campaign import patch_campaign
 
-    totals = scan_fleet(tenants=None)
-    console.print(
-        f"scanned {totals['hosts']} host(s): {totals['ok']} ok, {totals['failed']} failed; "
-        f"{totals['new']} new finding(s)"
-    )
+    started = time.monotonic()
+    clock_kind: Literal["system", "simulated"] = "system" if clock == "system" else "simulated"
+    try:
+        result = patch_campaign(campaign="demo", clock=clock_kind, requested_by="demo")
+    finally:
+        approver.stop.set()
+    elapsed = time.monotonic() - started
 
-    console.rule("[bold]3. prioritisation")
+    console.rule("[bold]3. outcome")
+    _print_outcome(store, result["run_id"], elapsed)
+    if slack_ctx is not None:
+        _print_slack(slack_ctx)
+
+
+def _start_slack() -> Any:
+    try:
+        from patchwave.slackapp.demo import start_demo_slack
+    except ImportError:
+        err_console.print("[yellow]Slack demo server not available in this build[/]")
+        return None
+    return start_demo_slack()
+
+
+def _print_slack(ctx: Any) -> None:
+    import importlib
+
+    console.rule("[bold]4. Slack messages the campaign sent (local Slack-shaped server)")
+    importlib.import_module("patchwave.slackapp.demo").print_transcript(ctx)
+
+
+def _print_outcome(store: Any, run_id: str, elapsed: float) -> None:
+    from patchwave.campaign.runs import get_run, load_jobs
+
     with store.session() as session:
-        rows = query_findings(session)
-    by_tenant: dict[str, Counter[str]] = {}
-    for r in rows:
-        c = by_tenant.setdefault(r.tenant, Counter())
-        c[r.tier] += 1
-        c["kev"] += r.kev
-        c["hosts:" + r.host] = 1
-    table = Table(title="open findings per tenant")
-    for col in ("tenant", "hosts", "P1", "P2", "P3", "P4", "KEV"):
-        table.add_column(col, justify="right" if col != "tenant" else "left")
-    for slug, c in sorted(by_tenant.items()):
-        n_hosts = sum(1 for k in c if k.startswith("hosts:"))
+        run = get_run(session, run_id)
+        jobs = load_jobs(session, run_id)
+        status, report, summary = run.status, run.report_path, dict(run.summary or {})
+        span = (run.finished_at - run.started_at) if run.finished_at and run.started_at else None
+    per_tenant: dict[str, Counter[str]] = {}
+    for j in jobs:
+        per_tenant.setdefault(j.host.tenant, Counter())[j.state.value] += 1
+    table = Table(title=f"run {run_id}: {status} (campaign time {span}, {elapsed:.0f} s real)")
+    for col in ("tenant", "hosts", "succeeded", "failed", "skipped", "rolled back"):
+        table.add_column(col, justify="left" if col == "tenant" else "right")
+    for tenant, c in sorted(per_tenant.items()):
         table.add_row(
-            slug,
-            str(n_hosts),
-            str(c["P1"]),
-            str(c["P2"]),
-            str(c["P3"]),
-            str(c["P4"]),
-            str(c["kev"]),
+            tenant,
+            str(sum(c.values())),
+            str(c["succeeded"]),
+            str(c["failed"]),
+            str(c["skipped"]),
+            str(c["rolled_back"]),
         )
     console.print(table)
-    from patchwave.cli.scan import findings
-
-    findings(limit=10)
+    rings = Table(title="rings")
+    for col in ("ring", "hosts", "status", "success", "gate"):
+        rings.add_column(col)
+    for r in summary.get("rings", []):
+        gate = r.get("gate") or {}
+        rings.add_row(
+            r["name"],
+            str(r.get("hosts", 0)),
+            r.get("status", ""),
+            f"{100 * gate['success_rate']:.0f}%" if gate else "-",
+            "; ".join(gate.get("reasons", [])) or ("promoted" if gate else ""),
+        )
+    console.print(rings)
+    if report:
+        console.print(f"[bold]report:[/] {Path(report).resolve()}")
     console.print(
-        "next: [bold]patchwave findings --tier P1[/], [bold]patchwave inventory list[/], "
-        "[bold]patchwave windows show patch-tuesday-plus-3 --tz Europe/Paris[/]"
+        f"next: [bold]patchwave campaign show {run_id} --failures[/], "
+        f"[bold]patchwave audit verify[/], [bold]patchwave findings --tier P1[/], "
+        f"[bold]patchwave rollback {run_id} --ring broad[/]"
     )
