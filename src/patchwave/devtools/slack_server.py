@@ -107,7 +107,7 @@ class SlackTestServer:
     """The loopback server. Thread-safe; all public methods may be called while it serves.
 
     Args:
-        tokens: bot tokens accepted (others get ``invalid_auth``).
+        tokens: tokens accepted, bot (xoxb-) or app-level (xapp-); others get ``invalid_auth``.
         channels: channel names that exist; ``None`` accepts any name (``channel_not_found``
             otherwise).
         enforce_retry_after: after a 429, answer 429 again to calls on that channel that come
@@ -135,6 +135,7 @@ class SlackTestServer:
         self._seq = itertools.count(1)
         self._ts = itertools.count(1)
         self._ephemerals: list[EphemeralMessage] = []
+        self.socket_mode_url: str | None = None  # answer of apps.connections.open
         self._response_urls: dict[str, tuple[str, str]] = {}
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
@@ -352,6 +353,13 @@ class SlackTestServer:
             return _Answer.error("invalid_auth" if token else "not_authed")
         if method == "auth.test":
             return _Answer.ok(user_id="UPATCHWAVE", team_id="TPATCHWAVE", bot_id="BPATCHWAVE")
+        if method == "apps.connections.open":
+            # Socket Mode: where the app's WebSocket should connect (a test sets the URL).
+            if not str(token).startswith("xapp-"):
+                return _Answer.error("not_allowed_token_type")
+            if not self.socket_mode_url:
+                return _Answer.error("socket_mode_not_enabled")
+            return _Answer.ok(url=self.socket_mode_url)
         if method in CHANNEL_METHODS or method.startswith("conversations."):
             if channel is None:
                 return _Answer.error("channel_not_found")
