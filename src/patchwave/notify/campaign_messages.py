@@ -458,7 +458,7 @@ def client_notices(session: Session, run_id: str, ring: str) -> list[tuple[Clien
     for job in _jobs(session, run_id, ring=ring):
         if job.row.state not in ("skipped",):
             by_tenant[job.tenant].append(job)
-    names = dict(session.execute(select(TenantRow.slug, TenantRow.name)).tuples().all())
+    names = {slug: name for slug, name in session.execute(select(TenantRow.slug, TenantRow.name))}
     notices = []
     for tenant, jobs in sorted(by_tenant.items()):
         start, end = _window(jobs, _zone(session, tenant), run.started_at or run.created_at)
