@@ -200,3 +200,60 @@ def test_a_slack_click_resumes_the_paused_flow_which_completes(
     [message] = [m for m in slack.messages("#acme-ops") if not m.thread_ts]
     assert approval_buttons(message) == {}
     assert f"approved by {' and '.join(approvers)} via Slack" in message.text
+
+
+@flow(name="notify-everything", persist_result=False)
+def notify_everything(run_id: str, request_id: str, job_ids: list[int]) -> list[dict[str, Any]]:
+    """Every notification task once, in campaign order."""
+    from tasks import notify
+
+    return [
+        notify.send_client_notices(run_id, "pilot"),
+        notify.announce_approval_requests(run_id, [request_id]),
+        notify.announce_approval_decision(request_id),
+        notify.update_wave_progress(run_id, "pilot", 0),
+        notify.alert_host_failures(run_id, job_ids),
+        notify.announce_gate_halted(run_id, "pilot"),
+        notify.announce_completion(run_id, None),
+    ]
+
+
+@pytest.mark.usefixtures("prefect_api")
+@pytest.mark.parametrize("slack_up", [True, False], ids=["slack-up", "slack-down"])
+def test_notify_tasks_send_what_they_can_and_never_fail_the_flow(
+    store: Store,
+    store_url: str,
+    slack: SlackTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_up: bool,
+) -> None:
+    from tests.support.approval_seed import seed_jobs, seed_request
+
+    seed_people(store)
+    run_id = seed_run(store)
+    job_ids = seed_jobs(
+        store,
+        run_id,
+        [
+            {"tenant": "acme", "host": "acme-web01", "state": "failed", "failed_step": "install"},
+            {"tenant": "acme", "host": "acme-db01", "state": "succeeded"},
+        ],
+    )
+    request_id = seed_request(store, run_id)
+    monkeypatch.setenv("PATCHWAVE_DATABASE_URL", store_url)
+    get_settings.cache_clear()
+    if not slack_up:
+        slack.stop()
+
+    results = notify_everything(run_id, request_id, job_ids)
+
+    sent = [r["sent"] for r in results]
+    failed = [r["failed"] for r in results]
+    if slack_up:
+        # notice, request, (no decision yet), progress, alert, halt, completion
+        assert (sent, failed) == ([1, 1, 0, 1, 1, 1, 1], [0] * 7)
+        assert len(slack.calls_for("chat.postMessage")) == 6
+    else:
+        assert sent == [0] * 7
+        assert failed == [1, 1, 0, 1, 1, 1, 1]
+        assert all(e.startswith("connection_error") for r in results for e in r["errors"])
