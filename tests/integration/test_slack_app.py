@@ -520,3 +520,79 @@ def test_replay_cache_forgets_after_its_ttl_and_stays_bounded() -> None:
         cache.seen(key)
     assert len(cache) == 3
     assert not cache.seen("a")  # evicted first when full
+
+
+def test_cli_says_what_to_set_when_slack_is_not_configured() -> None:
+    from typer.testing import CliRunner
+
+    import patchwave.cli.slack  # noqa: F401 - registers `slack` on the app
+    from patchwave.cli.common import app
+
+    result = CliRunner().invoke(app, ["slack", "serve", "--port", "3999"])
+    assert result.exit_code == 2
+    assert "PATCHWAVE_SLACK_TOKEN_REF" in result.output
+
+
+def test_cli_serve_answers_a_signed_click(
+    store: Store, store_url: str, slack: SlackTestServer, tmp_path: Any
+) -> None:
+    """`patchwave slack serve` as a real process: HTTP mode, secrets from references."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    seed_people(store)
+    run_id = seed_run(store)
+    rid = seed_request(store, run_id)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PATCHWAVE_DATABASE_URL": store_url,
+        "PATCHWAVE_SLACK_TOKEN_REF": "env:SLACK_BOT_TOKEN",
+        "PATCHWAVE_SLACK_SIGNING_SECRET_REF": "env:SLACK_SIGNING_SECRET",
+        "PATCHWAVE_SLACK_BASE_URL": slack.url,
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
+    code = "import patchwave.cli.slack; from patchwave.cli.common import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "slack", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/slack/events"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[0]
+                assert time.monotonic() < deadline, "patchwave slack serve did not listen"
+                time.sleep(0.2)
+        payload = block_actions_payload(
+            user_id=SLACK_IDS["ann"],
+            team_id=TEAM,
+            value=approval_button_value(rid, "a" * 64),
+            response_url=slack.response_url(user=SLACK_IDS["ann"], channel="#acme-ops"),
+        )
+        status, _, _ = post(url, signed_request(payload, secret=SECRET))
+        assert status == 200
+        forged, _, _ = post(url, signed_request(payload, secret="wrong"))
+        assert forged == 401
+        while not slack.ephemerals(SLACK_IDS["ann"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert "Slack app listening on http://127.0.0.1" in output
+    with store.session() as s:
+        row = s.get(ApprovalRow, rid)
+        assert row is not None and row.status == "approved"
+    assert [e.text.split(":")[0] for e in slack.ephemerals(SLACK_IDS["ann"])] == ["Recorded"]
