@@ -7,6 +7,8 @@ What it shows:
   delivered messages (no duplicates, no silent drops);
 - Retry-After is honoured: the server counts calls that came back before their Retry-After ran
   out (it would answer them 429 again, as Slack does); the count must be 0;
+- every result reaches the store: each DeliveryResult is written to the ``notifications`` table
+  as it arrives (``notify.campaign.record``, as campaigns do), and the rows add up to N;
 - pacing holds per channel: the mean gap between calls on a channel stays at or above 1/rate,
   and channels proceed in parallel (a 429 quiets only its own channel).
 
@@ -26,8 +28,12 @@ import asyncio
 import itertools
 import os
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
 
 from patchwave.devtools.slack_server import DEFAULT_TOKEN, SlackTestServer, channel_id_for
 from patchwave.domain.models import Tier
@@ -40,6 +46,9 @@ from patchwave.notify import (
     PatchLine,
     SlackNotifier,
 )
+from patchwave.notify.campaign import record
+from patchwave.store import open_store
+from patchwave.store.tables import NotificationRow
 
 T0 = datetime(2026, 1, 17, 21, 0, tzinfo=UTC)
 
@@ -90,9 +99,14 @@ def make_message(i: int, channels: int) -> Message:
 async def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("SLACK_BOT_TOKEN", DEFAULT_TOKEN)
     channel_names = [f"#bench-{c}" for c in range(args.channels)]
-    with SlackTestServer(enforce_retry_after=True) as server:
+    with (
+        SlackTestServer(enforce_retry_after=True) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         server.fail_fraction(1 / args.fail_every, status=429, retry_after=args.retry_after)
+        store = open_store(f"sqlite:///{Path(tmp) / 'bench.db'}")
         notifier = SlackNotifier(
+            on_result=lambda result: record(store, result, run_id=None, subject="bench"),
             token_ref="env:SLACK_BOT_TOKEN",
             default_channel=channel_names[0],
             tenant_channels={f"tenant-{c}": name for c, name in enumerate(channel_names)},
@@ -107,6 +121,13 @@ async def run(args: argparse.Namespace) -> int:
         calls = server.calls
         violations = len(server.retry_after_violations)
         stored = sum(len(server.messages(name)) for name in channel_names)
+        with store.session() as session:
+            recorded = dict(
+                session.execute(
+                    select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
+                ).all()
+            )
+        store.dispose()
 
     delivered = sum(r.ok for r in results)
     failed = sum(not r.ok for r in results)
@@ -119,6 +140,7 @@ async def run(args: argparse.Namespace) -> int:
     print(f"outbox / stored    {len(notifier.outbox)} results / {stored} messages on the server")
     print(f"HTTP calls         {len(calls)} ({rate_limited} answered 429, 1 in {args.fail_every})")
     print(f"Retry-After broken {violations}")
+    print(f"recorded in store  {sum(recorded.values())} rows {recorded}")
     print(f"total time         {wall:.1f} s")
     print()
     print(
@@ -145,7 +167,14 @@ async def run(args: argparse.Namespace) -> int:
         f"or under the limit ({args.rate:g}/s per channel, +5 % for arrival jitter); overall/s "
         "includes the Retry-After pauses"
     )
-    ok = lost == 0 and violations == 0 and pacing_ok and stored == delivered
+    ok = (
+        lost == 0
+        and violations == 0
+        and pacing_ok
+        and stored == delivered
+        and recorded.get("sent", 0) == delivered
+        and sum(recorded.values()) == args.messages
+    )
     print("RESULT             " + ("ok" if ok else "FAILED"))
     return 0 if ok else 1
 
