@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 from uuid import UUID
 
@@ -88,7 +87,7 @@ class _Progress:
         self.done = 0
         self._sent = -1
         self._wake = threading.Event()
-        self._stop = False
+        self._stop = threading.Event()
         artifact = create_progress_artifact(
             progress=0.0,
             key=f"campaign-{run_id}-{ring}-progress".lower(),
@@ -110,17 +109,17 @@ class _Progress:
             update_progress_artifact(self.artifact_id, progress=100.0 * self.done / self.total)
 
     def _loop(self) -> None:
-        while not self._stop:
+        while not self._stop.is_set():
             self._wake.wait(1.0)
             self._wake.clear()
             try:
                 self._push()
             except Exception:  # noqa: BLE001 - progress display must never break a wave
                 _log.debug("progress artifact update failed", exc_info=True)
-            time.sleep(1.0)
+            self._stop.wait(1.0)  # at most one update a second; wakes at once on close()
 
     def close(self) -> None:
-        self._stop = True
+        self._stop.set()
         self._wake.set()
         self._thread.join(timeout=5)
         self._push()

@@ -12,30 +12,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import update
 
 from patchwave.campaign.crash import crashpoint
 from patchwave.campaign.runs import JobRecord
 from patchwave.domain.models import JobState
 from patchwave.store import Store
 from patchwave.store.audit import AuditEvent, append
+from patchwave.store.bulk import bulk_update
 from patchwave.store.tables import CampaignRunRow, HostJobRow
-
-_COLUMNS = (
-    "state",
-    "installed",
-    "attempts",
-    "not_before",
-    "deferrals",
-    "reboot_required",
-    "rebooted",
-    "snapshot_id",
-    "started_at",
-    "finished_at",
-    "failed_step",
-    "error",
-    "updated_at",
-)
 
 
 class JobLedger:
@@ -59,13 +44,6 @@ class JobLedger:
         self._scheduled = False
         self.commits = 0
         self.transitions = 0
-        table = HostJobRow.__table__
-        assert isinstance(table, Table)
-        self._stmt = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values({c: bindparam(c) for c in _COLUMNS})
-        )
 
     async def transition(self, job: JobRecord, state: JobState, **changes: Any) -> None:
         """Set ``job`` to ``state`` (plus field changes) and wait until it is committed."""
@@ -115,7 +93,7 @@ class JobLedger:
         self._scheduled = False
         try:
             with self.store.session() as session:
-                session.execute(self._stmt, rows)
+                bulk_update(session, HostJobRow.__table__, rows, key="id")
                 if events:
                     append(session, events)
                 if self.persist_clock:

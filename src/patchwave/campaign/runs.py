@@ -338,7 +338,7 @@ class JobRecord:
 
     def row_values(self, now: datetime) -> dict[str, Any]:
         return {
-            "b_id": self.id,
+            "id": self.id,
             "state": self.state.value,
             "installed": list(self.installed),
             "attempts": self.attempts,

@@ -4,7 +4,7 @@ hosts. The Prefect tasks in ``tasks/campaign.py`` wrap them one to one."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from patchwave.campaign.approvals import auto_approve, create_request, requests_
 from patchwave.campaign.context import RunContext, resolve_campaign_path
 from patchwave.campaign.engine import Policy, Slots, WaveResult, WaveRunner
 from patchwave.campaign.ledger import JobLedger
-from patchwave.campaign.plan import plan_campaign, select_patches
+from patchwave.campaign.plan import plan_campaign
 from patchwave.campaign.runs import (
     FINAL_RUN_STATES,
     JobRecord,
@@ -34,7 +34,7 @@ from patchwave.campaign.runs import (
 from patchwave.clock import make_clock, run_async
 from patchwave.domain.approval import ApprovalStatus
 from patchwave.domain.gates import GateDecision, RingCounts, evaluate_gate
-from patchwave.domain.models import JobState, Tier
+from patchwave.domain.models import JobState, Risk, Tier
 from patchwave.domain.risk import RiskModel
 from patchwave.feeds.kev import load_kev
 from patchwave.scanning import persist_scan, scan_hosts
@@ -42,7 +42,7 @@ from patchwave.spec import load_campaign, spec_hash
 from patchwave.store import Store, open_store
 from patchwave.store.audit import AuditEvent, append
 from patchwave.store.inventory_repo import load_tenants
-from patchwave.store.tables import CampaignRunRow, HostJobRow
+from patchwave.store.tables import AdvisoryRow, CampaignRunRow, FindingRow, HostJobRow
 
 
 def start_run(
@@ -251,6 +251,37 @@ def _hash(payload: object) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+_UNKNOWN_RISK = Risk(Tier.P4, 0, (), date.max)
+
+
+def _job_risks(session: Any, jobs: list[JobRecord]) -> dict[tuple[int | None, str], Risk]:
+    """The stored risk of each (host, patch) of these jobs, in a few narrow queries."""
+    wanted = {(j.host.id, p) for j in jobs for p in j.patches}
+    host_ids = sorted({j.host.id for j in jobs if j.host.id is not None})
+    out: dict[tuple[int | None, str], Risk] = {}
+    for start in range(0, len(host_ids), 5000):
+        stmt = select(
+            FindingRow.host_id,
+            FindingRow.advisory_id,
+            FindingRow.tier,
+            FindingRow.score,
+            FindingRow.deadline,
+        ).where(FindingRow.host_id.in_(host_ids[start : start + 5000]))
+        for host_id, adv_id, tier, score, deadline in session.execute(stmt):
+            if (host_id, adv_id) in wanted:
+                out[(host_id, adv_id)] = Risk(Tier(tier), score, (), deadline)
+    return out
+
+
+def _kev_ids(session: Any, advisories: dict[str, Any]) -> set[str]:
+    ids = sorted(advisories)
+    return set(
+        session.scalars(
+            select(AdvisoryRow.id).where(AdvisoryRow.id.in_(ids), AdvisoryRow.kev.is_(True))
+        )
+    )
+
+
 def ring_requests(ctx: RunContext, ring_name: str) -> list[str]:
     """Create (once) the ring's approval requests, auto-approving where the spec allows.
     Returns the ids of every request of the ring."""
@@ -266,8 +297,9 @@ def ring_requests(ctx: RunContext, ring_name: str) -> list[str]:
         ]
         if not jobs:
             return []
-        candidates = {c.host.key: c for c in gather_candidates(session, spec)}
         advisories = load_advisories(session, [p for j in jobs for p in j.patches])
+        risks = _job_risks(session, jobs)
+        kev_ids = _kev_ids(session, advisories)
         run = get_run(session, ctx.run_id)
         per_tenant = "tenant-admins" in ring.approval.approvers and not ring.approval.is_auto
         groups: dict[tuple[str, ...], list[JobRecord]] = defaultdict(list)
@@ -276,13 +308,12 @@ def ring_requests(ctx: RunContext, ring_name: str) -> list[str]:
         ids = []
         for key, group in sorted(groups.items()):
             tenants = key or tuple(sorted({j.host.tenant for j in group}))
-            items = []
-            for j in group:
-                cand = candidates.get(j.host.key)
-                chosen = {a.id: (a, r, k) for a, r, k in select_patches(spec, cand)} if cand else {}
-                for p in j.patches:
-                    if p in chosen:
-                        items.append(chosen[p])
+            items = [
+                (advisories[p], risks.get((j.host.id, p), _UNKNOWN_RISK), p in kev_ids)
+                for j in group
+                for p in j.patches
+                if p in advisories
+            ]
             critical = (
                 spec.kind.value == "emergency"
                 or any(k for _, _, k in items)
@@ -378,7 +409,8 @@ def apply_approvals(ctx: RunContext, ring_name: str, request_ids: list[str]) -> 
                 for t in req.tenants:
                     refused[t] = f"{reason} (ring {ring_name}, request {req.id})"
         ring_index = ctx.spec.rings.index(ctx.spec.ring_named(ring_name))
-        jobs = load_jobs(session, ctx.run_id)
+        # Refusals reach into later rings; approvals only concern this one.
+        jobs = load_jobs(session, ctx.run_id, ring=None if refused else ring_name)
         approve_ids, skip_rows = [], []
         for job in jobs:
             if job.state is not JobState.PENDING:
@@ -397,6 +429,7 @@ def apply_approvals(ctx: RunContext, ring_name: str, request_ids: list[str]) -> 
                     .values(state=JobState.APPROVED.value, updated_at=now)
                 )
         _skip_jobs(session, ctx.run_id, skip_rows, now)
+        approved_set = set(approve_ids)
         events = [
             AuditEvent(
                 actor="patchwave",
@@ -408,7 +441,7 @@ def apply_approvals(ctx: RunContext, ring_name: str, request_ids: list[str]) -> 
                 details={"from": "pending", "to": "approved"},
             )
             for j in jobs
-            if j.id in set(approve_ids)
+            if j.id in approved_set
         ]
         append(session, events)
         statuses = {v.request.status for v in views}

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from patchwave.store.bulk import bulk_insert
 from patchwave.store.tables import AuditEventRow, AuditHeadRow
 
 GENESIS = "0" * 64
@@ -88,7 +89,7 @@ def append(session: Session, events: Sequence[AuditEvent] | Iterable[AuditEvent]
             }
         )
         prev = digest
-    session.execute(insert(AuditEventRow), rows)
+    bulk_insert(session, AuditEventRow.__table__, rows)
     session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=seq, hash=prev))
     return seq
 

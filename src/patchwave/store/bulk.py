@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 
@@ -43,11 +43,43 @@ def bulk_insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
         session.execute(insert(tbl), list(rows[start : start + 20_000]))
 
 
+def bulk_update(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]], *, key: str = "id"
+) -> None:
+    """``UPDATE table SET <other keys> WHERE key = row[key]`` for every row (same keys)."""
+    if not rows:
+        return
+    tbl = cast(Table, table)
+    conn = session.connection()
+    columns = [c for c in rows[0] if c != key]
+    if conn.dialect.name == "sqlite":
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        sql = f'UPDATE "{tbl.name}" SET {sets} WHERE "{key}" = ?'
+        _sqlite_run(conn, tbl, [*columns, key], sql, rows)
+        return
+    stmt = (
+        update(tbl)
+        .where(tbl.c[key] == bindparam(f"b_{key}"))
+        .values({c: bindparam(c) for c in columns})
+    )
+    session.execute(stmt, [{**{c: r[c] for c in columns}, f"b_{key}": r[key]} for r in rows])
+
+
 def _sqlite_executemany(conn: Connection, tbl: Table, rows: Sequence[dict[str, Any]]) -> None:
+    columns = list(rows[0])
+    sql = (
+        f'INSERT INTO "{tbl.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    _sqlite_run(conn, tbl, columns, sql, rows)
+
+
+def _sqlite_run(
+    conn: Connection, tbl: Table, columns: list[str], sql: str, rows: Sequence[dict[str, Any]]
+) -> None:
     """executemany on the raw sqlite3 cursor with each column's bind conversion memoised:
     findings repeat a handful of timestamps and deadlines, so converting each distinct value
     once removes most of SQLAlchemy's per-row cost."""
-    columns = list(rows[0])
     dialect = conn.dialect
     converters: list[Callable[[Any], Any]] = []
     for name in columns:
@@ -69,10 +101,6 @@ def _sqlite_executemany(conn: Connection, tbl: Table, rows: Sequence[dict[str, A
                 return proc(value)
 
         converters.append(convert)
-    sql = (
-        f'INSERT INTO "{tbl.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
     pairs = list(zip(columns, converters, strict=True))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
