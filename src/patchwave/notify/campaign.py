@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patchwave.notify import campaign_messages as build
+from patchwave.notify import run_messages
 from patchwave.notify.messages import (
     ApprovalDecided,
     ApprovalRequest,
@@ -342,7 +343,7 @@ def notify_wave_progress(
     def plan(session: Session, route: build.Routing) -> Plan:
         if not route.progress:
             return []
-        message = build.wave_progress(session, run_id, ring, wave, now=_now())
+        message = run_messages.wave_progress(session, run_id, ring, wave, now=_now())
         return [(message, progress_key(run_id, ring, wave))] if message else []
 
     return _deliver(store, run_id, plan, settings=settings, what="wave_progress")
@@ -357,7 +358,9 @@ def notify_host_failures(
     def plan(session: Session, route: build.Routing) -> Plan:
         if route.failures != "immediate":
             return []
-        return _fresh(session, build.failure_alerts(session, run_id, host_job_ids, now=_now()))
+        return _fresh(
+            session, run_messages.failure_alerts(session, run_id, host_job_ids, now=_now())
+        )
 
     return _deliver(store, run_id, plan, settings=settings, what="failure_alert")
 
@@ -366,7 +369,7 @@ def notify_gate_halted(
     store: Store, run_id: str, ring: str, *, settings: Settings | None = None
 ) -> list[DeliveryResult]:
     def plan(session: Session, route: build.Routing) -> Plan:
-        message = build.gate_halted(session, run_id, ring)
+        message = run_messages.gate_halted(session, run_id, ring)
         return _fresh(session, [(message, f"halted:{run_id}:{ring}")]) if message else []
 
     return _deliver(store, run_id, plan, settings=settings, what="gate_halted")
@@ -391,7 +394,7 @@ def notify_completed(
 
     def plan(session: Session, route: build.Routing) -> Plan:
         url = report_link(report_path, settings)
-        message = build.campaign_completed(session, run_id, report_url=url, now=_now())
+        message = run_messages.campaign_completed(session, run_id, report_url=url, now=_now())
         return _fresh(session, [(message, f"completed:{run_id}")]) if message else []
 
     return _deliver(store, run_id, plan, settings=settings, what="campaign_completed")
