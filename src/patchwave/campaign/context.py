@@ -75,15 +75,27 @@ class RunContext:
     def endpoints(self) -> EndpointFactory:
         from patchwave.endpoints.simulated import DEFAULT_PROFILE, SimProfile
 
-        profile = SimProfile.reliable() if self.params.get("sim_profile") == "reliable" else None
+        profile = DEFAULT_PROFILE
+        if self.params.get("sim_profile") == "reliable":
+            profile = SimProfile.reliable()
+        fixed = {
+            k: float(self.params[f"sim_{k}"])
+            for k in ("fixed_install_seconds", "fixed_reboot_seconds", "compliant_share")
+            if f"sim_{k}" in self.params
+        }
+        if fixed:
+            # Benchmarks pin durations so ideal bounds are exact.
+            from dataclasses import replace
+
+            profile = replace(profile, **fixed)  # type: ignore[arg-type]
         scale = self.params.get("latency_scale")
         if scale is None and self.clock.simulated:
             scale = 1.0  # virtual time: realistic durations cost nothing
         return EndpointFactory(
             now=self.clock.now,
-            sim_profile=profile or DEFAULT_PROFILE,
+            sim_profile=profile,
             latency_scale=scale,
-            site_limit=self.spec.deployment.concurrency.per_site,
+            site_limit=min(self.spec.deployment.concurrency.per_site, 10_000),
             run_tag=f"run-{self.run_id}",
         )
 
