@@ -354,3 +354,56 @@ def test_slack_down_or_misconfigured_never_raises(
     with store.session() as s:
         row = s.get(ApprovalRow, rid)
         assert row is not None and row.slack_ts is None  # so a later call posts it
+
+
+def test_demo_slack_shows_a_campaign_conversation_with_a_click() -> None:
+    """The pieces `patchwave demo --slack` uses: the server, the settings it applies, the app and
+    a press as an approver, and the transcript printed at the end."""
+    import io
+    import os
+
+    from rich.console import Console
+
+    from patchwave.slackapp.demo import format_transcript, print_transcript, start_demo_slack
+    from patchwave.store import open_store
+    from tests.support.approval_seed import SLACK_IDS, TEAM
+
+    before = os.environ.get("PATCHWAVE_SLACK_TOKEN_REF")
+    demo = start_demo_slack(with_app=True)
+    try:
+        assert os.environ["PATCHWAVE_SLACK_BASE_URL"] == demo.server.url
+        store = open_store()
+        seed_people(store)
+        run_id = seed_run(store)
+        seed_jobs(store, run_id, JOBS[:2])
+        rid = seed_request(store, run_id, min_approvers=2, groups=("msp-leads",))
+        slack_notify.notify_client_notice(store, run_id, "pilot")
+        slack_notify.notify_approval_requested(store, run_id, [rid])
+        [message] = demo.approval_messages()
+        assert demo.press(message, user_id=SLACK_IDS["lena"], team_id=TEAM) == 200
+        assert demo.press(message, user_id=SLACK_IDS["leo"], team_id=TEAM) == 200
+        slack_notify.notify_wave_progress(store, run_id, "pilot", 0)
+        slack_notify.notify_wave_progress(store, run_id, "pilot", 0)
+        store.dispose()
+        text = format_transcript(demo.server)
+        console = Console(file=io.StringIO(), width=200)
+        print_transcript(demo.server, console)
+    finally:
+        demo.stop()
+    assert os.environ.get("PATCHWAVE_SLACK_TOKEN_REF") == before
+    assert console.file.getvalue().strip() == text.strip()  # type: ignore[attr-defined]
+    calls, channels = text.split("Channels now:")
+    order = [line.split()[1] for line in calls.splitlines() if line.startswith("#")]
+    assert order == [
+        "chat.postMessage",  # client notice
+        "chat.postMessage",  # approval request
+        "response_url",  # lena: recorded, 1 of 2
+        "chat.postMessage",  # "1 of 2 approvals" in the request's thread
+        "response_url",  # leo: recorded
+        "chat.update",  # the request message replaced by the decision
+        "chat.postMessage",  # wave progress
+        "chat.update",  # edited in place
+    ]
+    assert "↳" in channels and "(edited 1x)" in channels
+    assert "approved by lena and leo via Slack" in channels
+    assert "to ULENA0001: Recorded" in channels

@@ -135,6 +135,7 @@ class SlackTestServer:
         self._seq = itertools.count(1)
         self._ts = itertools.count(1)
         self._ephemerals: list[EphemeralMessage] = []
+        self._names: dict[str, str] = {}  # channel id -> the #name it was first posted to
         self.socket_mode_url: str | None = None  # answer of apps.connections.open
         self._response_urls: dict[str, tuple[str, str]] = {}
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
@@ -233,6 +234,10 @@ class SlackTestServer:
         with self._lock:
             return [e for e in self._ephemerals if user is None or e.user == user]
 
+    def channel_name(self, channel: str) -> str:
+        """``#name`` for a channel id (or name) that was posted to by name, else the id."""
+        return self._names.get(channel_id_for(channel), channel)
+
     def conversation(self) -> str:
         """What each channel shows now: top-level messages in order, each with its edits and its
         thread replies indented below it; ephemeral replies at the end."""
@@ -241,7 +246,7 @@ class SlackTestServer:
             ephemerals = list(self._ephemerals)
         lines: list[str] = []
         for channel, messages in channels.items():
-            lines.append(f"== {channel}")
+            lines.append(f"== {self.channel_name(channel)} ({channel})")
             for top in (m for m in messages if not m.thread_ts):
                 edited = f"  (edited {top.edits}x)" if top.edits else ""
                 lines.append(f"[{top.ts}] {_one_line(top.text)}{edited}")
@@ -261,7 +266,7 @@ class SlackTestServer:
             if call.method not in CHANNEL_METHODS and call.method != "response_url":
                 continue
             outcome = "ok" if call.ok else f"HTTP {call.status} {_error_of(call)}"
-            where = call.channel or "?"
+            where = self.channel_name(call.channel) if call.channel else "?"
             if call.params.get("thread_ts"):
                 where += f" (thread {call.params['thread_ts']})"
             text = str(call.params.get("text", "")).replace("\n", " ")[:110]
@@ -308,6 +313,8 @@ class SlackTestServer:
         self, method: str, params: dict[str, Any], token: str | None, now: float
     ) -> _Answer:
         channel = channel_id_for(str(params.get("channel", ""))) if params.get("channel") else None
+        if channel is not None and str(params["channel"]).startswith("#"):
+            self._names.setdefault(channel, str(params["channel"]))
         violation = (
             method in CHANNEL_METHODS
             and channel is not None
