@@ -87,3 +87,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def store_url(store: Store) -> str:
     """The store's URL with its password, for code that opens its own connections."""
     return store.engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One Prefect API (a subprocess server on loopback) for every flow test of the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -120,11 +120,11 @@ def authorize(
         allowed = ", ".join(request.approver_groups) or "msp-leads"
         return _refuse(f"your role {approver.role.value} may not decide this request ({allowed})")
     if approver.role is Role.TENANT_ADMIN:
-        if request.critical:
-            return _refuse("critical changes (KEV, P1 or emergency) need an MSP approver")
         outside = sorted(t for t in request.tenants if not approver.covers(t))
         if outside:
             return _refuse(f"you may approve for your own company only, not {', '.join(outside)}")
+        if request.critical:
+            return _refuse("critical changes (KEV, P1 or emergency) need an MSP approver")
     return Verdict(True, approver.role.value)
 
 
