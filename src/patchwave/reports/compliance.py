@@ -15,8 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patchwave.errors import NotFound
+from patchwave.reports.definitions import FLEET_DEFINITIONS
 from patchwave.reports.fmt import jsonable
-from patchwave.reports.load import CHUNK, finding_columns, findings_frame, rows_of
+from patchwave.reports.load import (
+    CHUNK,
+    finding_columns,
+    findings_frame,
+    load_tenant_info,
+    rows_of,
+)
 from patchwave.reports.metrics import HIGH_TIERS
 from patchwave.store.tables import AdvisoryRow, FindingRow, HostRow, SiteRow, TenantRow
 
@@ -24,22 +31,6 @@ TIERS = ("P1", "P2", "P3", "P4")
 SLA_WINDOW_DAYS = 30
 TROUBLE_CAP = 25
 OVERDUE_CAP = 10
-
-FLEET_DEFINITIONS = {
-    "host_compliant": (
-        "A host is compliant when it has no open finding rated P1 or P2 and no open finding of "
-        "a vulnerability listed in the CISA Known Exploited Vulnerabilities catalogue (KEV), "
-        "the same rule as the campaign reports. A host that was never scanned is not counted "
-        "as compliant: nothing is known about it."
-    ),
-    "sla": (
-        "SLA met (30 days): the share of findings resolved in the last 30 days that were "
-        "resolved on or before their deadline (the client's SLA for the risk tier from first "
-        "seen, or the CISA KEV due date when earlier)."
-    ),
-    "age": "Age of an open finding: time since it was first seen; the median over open findings.",
-    "overdue": "Overdue: open findings whose deadline has passed.",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +103,8 @@ def load_fleet(
 ) -> FleetData:
     """Hosts and findings (open, and resolved in the SLA window) of some or all tenants."""
     now = now or datetime.now(UTC)
-    stmt = select(TenantRow.slug, TenantRow.name, TenantRow.timezone)
-    if tenants:
-        stmt = stmt.where(TenantRow.slug.in_(tenants))
-    known = {slug: (name, tz) for slug, name, tz in session.execute(stmt)}
+    info = load_tenant_info(session, list(tenants) if tenants else None)
+    known = {slug: (t.name, t.timezone) for slug, t in info.items()}
     missing = sorted(set(tenants or ()) - set(known))
     if missing:
         raise NotFound(

@@ -20,7 +20,8 @@ from patchwave.reports.compliance import (
     tenant_rows,
 )
 from patchwave.reports.fmt import zone
-from patchwave.reports.load import RunData, load_run
+from patchwave.reports.load import load_run
+from patchwave.reports.records import RunData
 from patchwave.reports.render import render_compliance_html, render_run_html
 from patchwave.reports.run import RunMetrics, build_run_metrics
 from patchwave.settings import get_settings

@@ -8,7 +8,6 @@ run's baseline and its end, then filtered to the hosts in scope in pandas.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +18,14 @@ from sqlalchemy.orm import Session
 
 from patchwave.domain.models import Connector, Host, OsFamily
 from patchwave.errors import NotFound
+from patchwave.reports.records import (
+    ApprovalRecord,
+    DecisionRecord,
+    EventRecord,
+    RunData,
+    RunRecord,
+    TenantInfo,
+)
 from patchwave.store.tables import (
     AdvisoryRow,
     ApprovalDecisionRow,
@@ -61,106 +68,10 @@ FINDING_COLUMNS = ("host_id", "advisory_id", "tier", "kev", "first_seen", "resol
 SCOPE_COLUMNS = ("host_id", "tenant", "site", "host")
 
 
-@dataclass(frozen=True, slots=True)
-class TenantInfo:
-    slug: str
-    name: str
-    timezone: str
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    id: str
-    campaign: str
-    status: str
-    dry_run: bool
-    requested_by: str
-    spec: dict[str, Any]
-    spec_hash: str
-    clock_kind: str
-    flow_run_id: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    clock: datetime | None
-    summary: dict[str, Any]
-    report_path: str | None
-    error: str | None
-
-    @property
-    def baseline(self) -> datetime:
-        """When "before" is measured: the detection scan (findings it first saw count as open
-        before the campaign), else the start of the run."""
-        detected = _parse_time(self.summary.get("detected_at"))
-        start = self.started_at or self.created_at
-        return max(start, detected) if detected else start
-
-    def end(self, now: datetime) -> datetime:
-        """When "after" is measured: the end of the run (or its clock / now while it runs)."""
-        return self.finished_at or self.clock or now
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionRecord:
-    approver: str
-    decision: str
-    channel: str
-    comment: str | None
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRecord:
-    id: str
-    ring: str
-    tenants: tuple[str, ...]
-    status: str
-    critical: bool
-    min_approvers: int
-    requested_by: str
-    requested_at: datetime
-    expires_at: datetime
-    decided_at: datetime | None
-    decisions: tuple[DecisionRecord, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    host: str | None
-    subject: str | None
-    details: dict[str, Any]
-
-
-@dataclass(slots=True)
-class RunData:
-    """Everything a run report needs, as narrow frames and small records."""
-
-    run: RunRecord
-    tenants: dict[str, TenantInfo]
-    scope: pd.DataFrame  # SCOPE_COLUMNS: every host in scope, with or without a job
-    jobs: pd.DataFrame  # JOB_COLUMNS
-    findings: pd.DataFrame  # FINDING_COLUMNS, hosts in scope, possibly open in the run
-    approvals: list[ApprovalRecord]
-    events: list[EventRecord]  # the run's audit events, except per-host job.* ones
-    now: datetime
-    notes: list[str] = field(default_factory=list)
-
-
 def rows_of(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
     """Plain tuples through Core on the session's connection: the ORM's result layer costs
     more than the query itself on 200,000 rows."""
     return [tuple(r) for r in session.connection().execute(stmt).all()]
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def utc_series(values: pd.Series) -> pd.Series:
@@ -196,10 +107,7 @@ def load_run(session: Session, run_id: str, *, now: datetime | None = None) -> R
     jobs = _load_jobs(session, run_id)
     scope = _load_scope(session, run, jobs, notes)
     slugs = sorted(set(scope["tenant"]))
-    tenants = {
-        t.slug: TenantInfo(t.slug, t.name, t.timezone)
-        for t in session.scalars(select(TenantRow).where(TenantRow.slug.in_(slugs)))
-    }
+    tenants = load_tenant_info(session, slugs)
     findings = _load_findings(session, scope, start=run.baseline, end=run.end(now))
     return RunData(
         run=run,
@@ -212,6 +120,29 @@ def load_run(session: Session, run_id: str, *, now: datetime | None = None) -> R
         now=now,
         notes=notes,
     )
+
+
+def load_tenant_info(session: Session, slugs: list[str] | None = None) -> dict[str, TenantInfo]:
+    """Tenants with the zone their reports use: ``tenants.timezone``, except that a tenant left
+    at the default UTC whose sites all share one zone uses that zone (CSV inventories give a
+    zone per site only, and a Paris client reads Paris time)."""
+    stmt = select(TenantRow.slug, TenantRow.name, TenantRow.timezone, SiteRow.timezone).outerjoin(
+        SiteRow, SiteRow.tenant_id == TenantRow.id
+    )
+    if slugs is not None:
+        stmt = stmt.where(TenantRow.slug.in_(slugs))
+    names: dict[str, tuple[str, str]] = {}
+    site_zones: dict[str, set[str]] = {}
+    for slug, name, tz, site_tz in session.execute(stmt):
+        names[slug] = (name, tz)
+        if site_tz:
+            site_zones.setdefault(slug, set()).add(site_tz)
+    out = {}
+    for slug, (name, tz) in names.items():
+        zones = site_zones.get(slug, set())
+        shown = next(iter(zones)) if tz == "UTC" and len(zones) == 1 else tz
+        out[slug] = TenantInfo(slug, name, shown)
+    return out
 
 
 def _load_jobs(session: Session, run_id: str) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """Run-report numbers for one set of hosts (the whole run, or one tenant): pandas in, plain data
-out. Definitions are in ``DEFINITIONS`` and printed in every report's footer.
+out. What each number means is in ``definitions.py`` and in every report's footer.
 """
 
 from __future__ import annotations
@@ -15,36 +15,6 @@ TERMINAL = ("succeeded", "failed", "skipped", "rolled_back")
 UNREACHABLE_STEPS = ("connect",)
 LIST_CAP = 50  # hosts listed per group / list in the HTML; the CSV has every host
 OVERDUE_CAP = 25
-
-DEFINITIONS = {
-    "host_compliant": (
-        "A host is compliant when it has no open finding rated P1 or P2 and no open finding of "
-        "a vulnerability listed in the CISA Known Exploited Vulnerabilities catalogue (KEV). "
-        "Host compliance is the share of the hosts in scope that are compliant."
-    ),
-    "before_after": (
-        "Before is measured when the campaign detected what was missing (the start of the run); "
-        "after, at the end of the run, from the verification scans."
-    ),
-    "patch_compliance": (
-        "Patch compliance is the share of the patches this campaign set out to install (one per "
-        "host and advisory) that scans no longer find missing."
-    ),
-    "time_to_patch": (
-        "Time to patch runs from when a missing patch was first seen on a host to when a scan "
-        "confirmed it installed; median and 90th percentile over the patches resolved during "
-        "the run."
-    ),
-    "sla": (
-        "SLA met is the share of those patches resolved on or before their deadline: the "
-        "client's SLA for the finding's risk tier from when it was first seen, or the CISA KEV "
-        "due date when that is earlier. Overdue: open findings past their deadline at the end."
-    ),
-    "scope": (
-        "Hosts in scope: hosts the campaign's scope selects (quarantined hosts excluded), "
-        "including those that had nothing to patch."
-    ),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,15 +380,22 @@ def _trouble(
             text = str(state).replace("_", " ") + (f" after: {error}" if why == error else "")
             problems.setdefault(int(hid), []).append(text)
     mine = findings["host_id"].isin(scope["host_id"])
+    broken = set(problems)  # failed or rolled back: first in the list
     kev = findings[mine & findings["open_after"] & findings["kev"]]
-    for hid, count in kev["host_id"].value_counts().items():
+    kev_count: dict[int, int] = {}
+    counts = kev["host_id"].value_counts()
+    for hid, count in zip(counts.index, counts.to_numpy(), strict=True):
         noun = "patch" if count == 1 else "patches"
-        problems.setdefault(int(hid), []).append(f"still missing {count} KEV {noun}")  # type: ignore[call-overload]
+        kev_count[int(hid)] = int(count)
+        problems.setdefault(int(hid), []).append(f"still missing {count} KEV {noun}")
     out.trouble_total = len(problems)
     if not problems:
         return
-    # Most problems first (a failed host still missing a KEV patch before a merely failed one).
-    ordered = sorted(problems, key=lambda h: (-len(problems[h]), h))[:LIST_CAP]
+    # Failed or rolled back before KEV-only; more problems first; then more KEV patches missing.
+    ordered = sorted(
+        problems,
+        key=lambda h: (h not in broken, -len(problems[h]), -kev_count.get(h, 0), h),
+    )[:LIST_CAP]
     picked = scope[scope["host_id"].isin(ordered)]
     where = {
         int(h): (str(t), str(s), str(n))

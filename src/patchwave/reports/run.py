@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from patchwave.errors import NotFound
+from patchwave.reports.definitions import DEFINITIONS
 from patchwave.reports.fmt import jsonable
-from patchwave.reports.load import EventRecord, RunData, TenantInfo
-from patchwave.reports.metrics import DEFINITIONS, Outcome, compute_outcome, prepare
+from patchwave.reports.metrics import Outcome, compute_outcome, prepare
+from patchwave.reports.records import EventRecord, RunData, TenantInfo
 from patchwave.reports.timeline import (
     ApprovalView,
     EventView,
@@ -138,6 +139,7 @@ def build_run_metrics(data: RunData, *, tenant: str | None = None) -> RunMetrics
 
     approval_ids = {a.id for a in data.approvals}
     foreign = _foreign_names(full, tenant) if tenant is not None else set()
+    ring_names = {str(r.get("name")) for r in run.summary.get("rings") or []}
 
     def keep(ev: EventRecord) -> bool:
         if tenant is None:
@@ -146,6 +148,10 @@ def build_run_metrics(data: RunData, *, tenant: str | None = None) -> RunMetrics
             # "ring:approval-id": a client sees only the requests that cover them.
             return (ev.subject or "").rpartition(":")[2] in approval_ids
         hosts = ev.details.get("hosts")
+        if not isinstance(hosts, list) and ev.action.startswith("rollback."):
+            # A host-level rollback names its hosts in the subject ("acme/web01,acme/web02").
+            subject = ev.subject or ""
+            hosts = [] if subject in ring_names or subject == "run" else subject.split(",")
         if isinstance(hosts, list) and hosts and all(_token(str(h)) in foreign for h in hosts):
             return False  # e.g. a rollback of another client's hosts
         return ev.action != "notify.failed"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from patchwave.campaign.approvals import AUTO_APPROVER
-from patchwave.reports.load import ApprovalRecord, EventRecord
 from patchwave.reports.metrics import RingCount
+from patchwave.reports.records import ApprovalRecord, EventRecord
 
 CHANNELS = {"cli": "CLI", "ui": "Prefect UI", "slack": "Slack", "auto": "automatic"}
 
@@ -143,7 +143,6 @@ def describe(ev: EventRecord, *, client: bool = False) -> EventView | None:
         "ring.halted": (f"Ring {ring} halted", "bad"),
         "ring.rolled_back": (f"Ring {ring} rolled back", "bad"),
         "rollback.requested": ("Rollback requested", "warn"),
-        "rollback.completed": ("Rollback completed", "warn"),
         "approval.approved": (f"Approval for {ring} granted", "good"),
         "approval.rejected": (f"Approval for {ring} rejected", "bad"),
         "approval.expired": (f"Approval for {ring} expired without a decision", "bad"),
@@ -153,6 +152,9 @@ def describe(ev: EventRecord, *, client: bool = False) -> EventView | None:
         title, tone = simple[ev.action]
         detail = str(d.get("reason") or d.get("error") or "")
         return EventView(ev.at, who, title, detail, tone)
+    if ev.action == "rollback.completed":
+        counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in d.items() if isinstance(v, int))
+        return EventView(ev.at, who, "Rollback completed", "" if client else counts, "warn")
     if ev.action == "run.finished":
         status = str(d.get("status", "finished"))
         tone = "good" if status == "completed" else "bad"
@@ -163,9 +165,8 @@ def describe(ev: EventRecord, *, client: bool = False) -> EventView | None:
     if ev.action == "ring.gate":
         promote = bool(d.get("promote"))
         title = f"Gate of {ring}: {'promote' if promote else 'halt'}"
-        detail = f"success rate {_pct(d.get('success_rate'))}"
-        if d.get("reasons"):
-            detail += f"; {_join(d.get('reasons'))}"
+        # The gate's own reasons already quote the rate when it decided against promotion.
+        detail = _join(d.get("reasons")) or f"success rate {_pct(d.get('success_rate'))}"
         return EventView(ev.at, who, title, detail, "good" if promote else "bad")
     if ev.action == "approval.requested":
         need = int(d.get("min_approvers", 1))
