@@ -87,9 +87,11 @@ class Harness:
         action: str = "approve",
         team: str = TEAM,
         value: str | None = None,
+        with_response_url: bool = True,
         **signing: Any,
     ) -> tuple[int, float, dict[str, Any]]:
         user = SLACK_IDS.get(who, who)
+        hook = self.slack.response_url(user=user, channel=message.channel)
         payload = block_actions_payload(
             user_id=user,
             team_id=team,
@@ -97,7 +99,7 @@ class Harness:
             action_id=action,
             channel_id=message.channel,
             message_ts=message.ts,
-            response_url=self.slack.response_url(user=user, channel=message.channel),
+            response_url=hook if with_response_url else None,
         )
         status, _, seconds = post(self.http.url, signed_request(payload, secret=SECRET, **signing))
         assert self.app.wait_idle(timeout=30)
@@ -322,6 +324,15 @@ def test_refused_clickers_get_an_ephemeral_reason_and_an_audit_event(
     [unchanged] = [m for m in harness.slack.messages("#acme-ops") if m.ts == message.ts]
     assert unchanged.edits == 0 and approval_buttons(unchanged)
     assert harness.resumed == []
+
+
+def test_without_a_response_url_the_reply_goes_by_chat_post_ephemeral(harness: Harness) -> None:
+    rid, message = harness.request()
+    harness.press(message, "gus", with_response_url=False)
+    [reply] = harness.slack.ephemerals(SLACK_IDS["gus"])
+    assert (reply.via, reply.channel) == ("chat.postEphemeral", message.channel)
+    assert reply.text == "Not recorded: you may approve for your own company only, not acme."
+    assert harness.decisions(rid) == []
 
 
 def test_an_expired_request_is_refused(harness: Harness) -> None:

@@ -47,6 +47,12 @@ log = logging.getLogger("patchwave.slackapp")
 Resume = Callable[..., tuple[str, str]]
 
 
+def _quiet_client_warning(record: logging.LogRecord) -> bool:
+    # bolt warns that SLACK_BOT_TOKEN (often set, for env:SLACK_BOT_TOKEN) is unused when given a
+    # client; we pass the client on purpose (it carries the base URL).
+    return not str(record.msg).startswith("As you gave `client` as well")
+
+
 def _first(value: Any) -> str:
     if isinstance(value, list | tuple):
         return str(value[0]) if value else ""
@@ -96,6 +102,8 @@ class ApprovalApp:
         self._busy = 0
         self._idle = threading.Condition()
         self.client = WebClient(token=bot_token, base_url=base_url, timeout=10)
+        bolt_log = logging.getLogger("patchwave.slackapp.bolt")
+        bolt_log.addFilter(_quiet_client_warning)
         try:
             self.bolt = App(
                 name="patchwave",
@@ -104,7 +112,7 @@ class ApprovalApp:
                 # Socket Mode requests skip the check anyway; HTTP mode always has it.
                 request_verification_enabled=not socket_mode,
                 listener_executor=ThreadPoolExecutor(workers, thread_name_prefix="slack-click"),
-                logger=logging.getLogger("patchwave.slackapp.bolt"),
+                logger=bolt_log,
             )
         except BoltError as exc:
             raise SlackConfigError(
