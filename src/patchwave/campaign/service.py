@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, select, update
 
 from patchwave.campaign.approvals import auto_approve, create_request, requests_for_run
 from patchwave.campaign.context import RunContext, resolve_campaign_path
+from patchwave.campaign.crash import crashpoint
 from patchwave.campaign.engine import Policy, Slots, WaveResult, WaveRunner
 from patchwave.campaign.ledger import JobLedger
 from patchwave.campaign.plan import plan_campaign
@@ -203,6 +204,7 @@ def detect(ctx: RunContext) -> dict[str, Any]:
             ],
         )
     ctx.save_clock()
+    crashpoint("after-detect")
     return {"hosts": len(hosts), "failed": [list(f) for f in summary.failures]}
 
 
@@ -237,6 +239,7 @@ def plan(ctx: RunContext) -> dict[str, Any]:
             unassigned=len(the_plan.unassigned),
             unschedulable=list(the_plan.unschedulable)[:50],
         )
+    crashpoint("after-plan")
     return {
         "jobs": len(the_plan.jobs),
         "replanned": True,
@@ -380,6 +383,7 @@ def ring_requests(ctx: RunContext, ring_name: str) -> list[str]:
                     reason="the campaign's auto_approve_if rule matched",
                 )
         update_ring(session, ctx.run_id, ring_name, status="awaiting_approval")
+    crashpoint("after-approval-request")
     return ids
 
 
@@ -451,6 +455,7 @@ def apply_approvals(ctx: RunContext, ring_name: str, request_ids: list[str]) -> 
             else ("rejected" if ApprovalStatus.REJECTED in statuses else "expired")
         )
         update_ring(session, ctx.run_id, ring_name, status=ring_status)
+    crashpoint("after-approvals-applied")
     return {"approved": len(approve_ids), "skipped": len(skip_rows), "status": ring_status}
 
 
@@ -590,6 +595,7 @@ def verify_ring(ctx: RunContext, ring_name: str) -> dict[str, Any]:
         now=ctx.clock.now(),
     )
     ctx.save_clock()
+    crashpoint("after-verify")
     return {
         "hosts": len(hosts),
         "resolved": summary.findings.resolved,
@@ -689,6 +695,7 @@ def gate(
                 )
             ],
         )
+    crashpoint("after-gate")
     return decision
 
 

@@ -193,11 +193,17 @@ def run(
         str, typer.Option(help="system, or simulated (simulated hosts only).")
     ] = "system",
     start: Annotated[str | None, typer.Option(help="Simulated clock start (ISO).")] = None,
+    sim_profile: Annotated[
+        str, typer.Option(help="Simulated hosts' failures: default or reliable.")
+    ] = "default",
 ) -> None:
     """Run a campaign as a Prefect flow; approvals wait for the UI, Slack or `patchwave approve`."""
     if clock not in ("system", "simulated"):
         raise UserError(f"--clock {clock!r}: expected system or simulated")
+    if sim_profile not in ("default", "reliable"):
+        raise UserError(f"--sim-profile {sim_profile!r}: expected default or reliable")
     result = _run_flow(
+        sim_profile=sim_profile,
         campaign=campaign,
         dry_run=dry_run,
         requested_by=as_,

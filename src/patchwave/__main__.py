@@ -1,0 +1,5 @@
+"""``python -m patchwave`` = the ``patchwave`` command."""
+
+from patchwave.cli import main
+
+main()
