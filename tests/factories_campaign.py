@@ -13,14 +13,13 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from patchwave.campaign.approvals import auto_approve, create_request, decide, load_approver
-from patchwave.spec import load_campaign, spec_hash
+from patchwave.spec import CampaignSpec, spec_hash
 from patchwave.store import Store
 from patchwave.store.audit import AuditEvent, append
 from patchwave.store.bulk import bulk_insert
@@ -35,8 +34,39 @@ from patchwave.store.tables import (
     TenantRow,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO_SPEC = ROOT / "campaigns" / "demo.yaml"
+SPEC_PATH = "campaigns/demo.yaml"
+# The run's spec, validated like a campaign file (kept here so the expected numbers do not move
+# when the shipped campaigns change): every tenant, no-patch hosts excluded, three rings.
+SPEC: dict[str, Any] = {
+    "name": "demo",
+    "description": "Demo campaign on the simulated fleet (windows open now)",
+    "owner": "dave",
+    "scope": {"tenants": "all"},
+    "patches": {"classifications": ["security", "critical"], "min_tier": "P4"},
+    "windows": {"default": "always"},
+    "rings": [
+        {
+            "name": "lab",
+            "select": {"tags": ["lab"]},
+            "gate": {"min_success_rate": 0.9},
+            "approval": "auto",
+        },
+        {
+            "name": "pilot",
+            "select": {"share": "10%", "prefer_tags": ["pilot"]},
+            "gate": {"min_success_rate": 0.85},
+            "approval": {"required": True, "approvers": ["tenant-admins"], "expires": "1d"},
+        },
+        {
+            "name": "broad",
+            "select": {"rest": True},
+            "gate": {"min_success_rate": 0.8},
+            "approval": {"required": True, "approvers": ["msp-leads"], "expires": "1h"},
+        },
+    ],
+    "deployment": {"max_fail_percentage": 20},
+    "report": {"template": "client-monthly", "formats": ["html", "csv", "json"]},
+}
 
 
 def utc(*args: int) -> datetime:
@@ -190,17 +220,17 @@ def job(
 def add_run(
     session: Session, run_id: str, *, status: str, summary: dict[str, Any], **extra: Any
 ) -> None:
-    spec = load_campaign(DEMO_SPEC)
+    spec = CampaignSpec.model_validate(SPEC)
     values: dict[str, Any] = {
         "id": run_id,
         "campaign": spec.name,
         "spec": spec.model_dump(mode="json"),
         "spec_hash": spec_hash(spec),
-        "spec_path": str(DEMO_SPEC),
+        "spec_path": SPEC_PATH,
         "status": status,
         "dry_run": False,
         "clock_kind": "simulated",
-        "params": {"campaign": str(DEMO_SPEC)},
+        "params": {"campaign": SPEC_PATH},
         "requested_by": "dave",
         "flow_run_id": None,
         "current_ring": None,
