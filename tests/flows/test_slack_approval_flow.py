@@ -38,14 +38,6 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 SECRET = "flow-test-signing-secret"
 
 
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @task
 def deploy_ring(ring: str) -> str:
     return f"deployed {ring}"
