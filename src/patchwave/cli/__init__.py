@@ -19,6 +19,7 @@ from patchwave.cli import db as _db  # noqa: F401
 from patchwave.cli import demo as _demo  # noqa: F401
 from patchwave.cli import hosts as _hosts  # noqa: F401
 from patchwave.cli import inventory as _inventory  # noqa: F401
+from patchwave.cli import report as _report  # noqa: F401
 from patchwave.cli import rollback as _rollback  # noqa: F401
 from patchwave.cli import scan as _scan  # noqa: F401
 from patchwave.cli import serve as _serve  # noqa: F401
