@@ -35,6 +35,14 @@ from tasks.campaign import (
     skip_remaining_task,
     verify_ring_task,
 )
+from tasks.notify import (
+    announce_approval_decision,
+    announce_approval_requests,
+    announce_completion,
+    announce_gate_halted,
+    send_client_notices,
+)
+from tasks.report import publish_run_artifacts, render_run_report
 
 
 def _run_name() -> str:
@@ -66,20 +74,16 @@ def _finish(run_id: str, status: str, *, error: str | None = None) -> dict[str, 
     ctx = RunContext.load(run_id)
     service.set_status(ctx, status, error=error)
     report = _report(run_id)
-    final, summary, _ = service.run_status(run_id)
+    final, summary, dry_run = service.run_status(run_id)
+    if not dry_run:
+        announce_completion(run_id, report)
     return {"run_id": run_id, "status": final, "report": report, "summary": summary}
 
 
 def _report(run_id: str) -> str | None:
-    """Render the run's report and artifacts (when the reports module is installed)."""
-    import importlib
-
-    try:
-        report_tasks = importlib.import_module("tasks.report")
-    except ImportError:
-        return None
-    path = report_tasks.render_run_report(run_id)
-    report_tasks.publish_run_artifacts(run_id)
+    """Render the run's report files and publish its Prefect artifacts."""
+    path = render_run_report(run_id)
+    publish_run_artifacts(run_id)
     return str(path) if path else None
 
 
@@ -161,6 +165,7 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         # 1. approval
         if state.get("status") in (None, "pending", "awaiting_approval"):
             request_ids = request_approval_task(run_id, ring.name)
+            announce_approval_requests(run_id, request_ids)
             ctx = RunContext.load(run_id)
             service.set_status(ctx, "waiting_approval")
             now = _human_clock(ctx)
@@ -175,13 +180,16 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
                 ctx.clock.advance_to(now())
                 ctx.save_clock()
             service.set_status(ctx, "running")
+            for request_id in request_ids:
+                announce_approval_decision(request_id)
             outcome = apply_approvals_task(run_id, ring.name, request_ids)
             if outcome["status"] != "approved":
                 final = "rejected" if ApprovalStatus.REJECTED in statuses.values() else "expired"
                 logger.warning("ring %s: approval %s; stopping the campaign", ring.name, final)
                 skip_remaining_task(run_id, index, f"campaign stopped: ring {ring.name} {final}")
                 return _finish(run_id, final)
-        # 2. deploy, wave by wave
+        # 2. deploy, wave by wave (clients hear of their window first)
+        send_client_notices(run_id, ring.name)
         aborted = False
         with ctx.store.session() as session:
             waves = ring_waves(session, run_id, ring.name)
@@ -216,6 +224,7 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
             )
             continue
         logger.warning("ring %s halted: %s", ring.name, "; ".join(decision["reasons"]))
+        announce_gate_halted(run_id, ring.name)
         if spec.deployment.on_gate_failure is GateFailure.HALT_AND_ROLLBACK:
             rollback_task(
                 run_id,

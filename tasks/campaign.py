@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,9 @@ from patchwave.campaign import service
 from patchwave.campaign.context import RunContext
 from patchwave.campaign.rollback import rollback
 from patchwave.campaign.runs import JobRecord
+from patchwave.domain.models import JobState
+from patchwave.notify.campaign import notify_host_failures, notify_wave_progress
+from patchwave.store import open_store
 from tasks.common import retry_transient
 
 _log = logging.getLogger(__name__)
@@ -75,19 +79,26 @@ def apply_approvals_task(run_id: str, ring: str, request_ids: list[str]) -> dict
     return service.apply_approvals(RunContext.load(run_id), ring, request_ids)
 
 
-class _Progress:
-    """Keeps a Prefect progress artifact current while a wave runs.
+class _WaveObserver:
+    """Tells people about a wave while it runs: a Prefect progress artifact (at most once a
+    second), an immediate Slack alert for each failed host, and the wave's Slack progress message
+    (every 15 s and at the end).
 
-    Job changes arrive inside the wave's event loop, where Prefect's client calls would turn
-    async; a small thread does the API calls instead, at most once a second.
+    Job changes arrive inside the wave's event loop, where Prefect's client would turn async and a
+    slow Slack call would hold up every host; a small thread does the calls instead.
     """
 
     def __init__(self, run_id: str, ring: str, wave: int, total: int) -> None:
+        self.run_id, self.ring, self.wave = run_id, ring, wave
         self.total = max(1, total)
         self.done = 0
         self._sent = -1
+        self._failed: list[int] = []
+        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._last_slack = 0.0
+        self._store = open_store()
         artifact = create_progress_artifact(
             progress=0.0,
             key=f"campaign-{run_id}-{ring}-progress".lower(),
@@ -95,18 +106,28 @@ class _Progress:
         )
         assert isinstance(artifact, UUID)  # sync context: never a coroutine here
         self.artifact_id = artifact
-        self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="wave-observer", daemon=True)
         self._thread.start()
 
     def __call__(self, job: JobRecord) -> None:
         if job.state.terminal:
             self.done += 1
-            self._wake.set()
+        if job.state is JobState.FAILED:
+            with self._lock:
+                self._failed.append(job.id)
+        self._wake.set()
 
-    def _push(self) -> None:
+    def _push(self, *, final: bool = False) -> None:
         if self.done != self._sent:
             self._sent = self.done
             update_progress_artifact(self.artifact_id, progress=100.0 * self.done / self.total)
+        with self._lock:
+            failed, self._failed = self._failed, []
+        if failed:
+            notify_host_failures(self._store, self.run_id, failed)
+        if final or time.monotonic() - self._last_slack >= 15.0:
+            self._last_slack = time.monotonic()
+            notify_wave_progress(self._store, self.run_id, self.ring, self.wave)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -114,15 +135,18 @@ class _Progress:
             self._wake.clear()
             try:
                 self._push()
-            except Exception:  # noqa: BLE001 - progress display must never break a wave
-                _log.debug("progress artifact update failed", exc_info=True)
-            self._stop.wait(1.0)  # at most one update a second; wakes at once on close()
+            except Exception:  # noqa: BLE001 - telling people must never break a wave
+                _log.warning("wave progress/alert update failed", exc_info=True)
+            self._stop.wait(1.0)  # at most one round a second; wakes at once on close()
 
     def close(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=5)
-        self._push()
+        self._thread.join(timeout=30)
+        try:
+            self._push(final=True)
+        except Exception:  # noqa: BLE001
+            _log.warning("final wave progress/alert update failed", exc_info=True)
 
 
 @task(name="deploy-wave", **_TASK)
@@ -137,7 +161,7 @@ def deploy_wave_task(run_id: str, ring: str, wave: int, hosts: int) -> dict[str,
         wave: The wave number (0-based).
         hosts: How many host jobs the wave holds (for the progress artifact).
     """
-    progress = _Progress(run_id, ring, wave, hosts)
+    progress = _WaveObserver(run_id, ring, wave, hosts)
     try:
         result = service.deploy_wave(RunContext.load(run_id), ring, wave, on_change=progress)
     finally:

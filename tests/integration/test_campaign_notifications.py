@@ -182,8 +182,8 @@ def test_wave_progress_is_one_message_edited_in_place_even_after_a_resume(
     assert last.method == "chat.update" and last.ts == first.ts
     [message] = slack.messages("#acme-ops")
     assert message.edits == 2
-    assert "wave 0 finished: 2/2 done, 0 failed" in message.text
-    assert [r.ref_key for r in rows(store)] == [f"progress:{run}:pilot:0"] * 3
+    assert "wave 1 finished: 2/2 done, 0 failed" in message.text  # wave 0 in the store
+    assert [r.ref_key for r in rows(store)] == [f"progress:{run}:pilot:1"] * 3  # as people count
 
 
 def test_progress_is_not_sent_unless_the_spec_asks(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from patchwave.domain.approval import (
@@ -198,7 +198,13 @@ def decide(
     ``approver_label`` names the person in the audit log even when they are unknown (a Slack
     user id, a name typed in a form). The caller's transaction commits the audit of a refusal.
     """
-    row = session.get(ApprovalRow, request_id, with_for_update=True)
+    # Lock the request before reading its decisions: FOR UPDATE on PostgreSQL; on SQLite (which
+    # ignores FOR UPDATE) a no-op UPDATE takes the database write lock. Two people clicking at
+    # once are then counted one after the other, never each alone.
+    session.execute(
+        update(ApprovalRow).where(ApprovalRow.id == request_id).values(status=ApprovalRow.status)
+    )
+    row = session.get(ApprovalRow, request_id, with_for_update=True, populate_existing=True)
     if row is None:
         raise NotFound(f"no approval request {request_id!r}")
     request = _request(row)

@@ -23,4 +23,5 @@ from patchwave.cli import report as _report  # noqa: F401
 from patchwave.cli import rollback as _rollback  # noqa: F401
 from patchwave.cli import scan as _scan  # noqa: F401
 from patchwave.cli import serve as _serve  # noqa: F401
+from patchwave.cli import slack as _slack  # noqa: F401
 from patchwave.cli import windows as _windows  # noqa: F401

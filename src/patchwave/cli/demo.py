@@ -58,10 +58,11 @@ class _DemoApprover(threading.Thread):
     resume the paused flow), after a short pause so the waiting shows. In --interactive mode it
     leaves the pilot ring to a person."""
 
-    def __init__(self, store: Any, *, skip_rings: set[str]) -> None:
+    def __init__(self, store: Any, *, skip_rings: set[str], slack: Any = None) -> None:
         super().__init__(name="demo-approver", daemon=True)
         self.store = store
         self.skip_rings = skip_rings
+        self.slack = slack  # with --slack, the broad ring is approved by a button press
         self.stop = threading.Event()
         self.told: set[str] = set()
 
@@ -77,7 +78,7 @@ class _DemoApprover(threading.Thread):
                 rows = list(
                     session.scalars(select(ApprovalRow).where(ApprovalRow.status == "pending"))
                 )
-                todo = []
+                todo: list[tuple[Any, Any]] = []
                 for row in rows:
                     if row.ring in self.skip_rings:
                         if row.id not in self.told:
@@ -88,6 +89,9 @@ class _DemoApprover(threading.Thread):
                                 f"{row.run_id} --as {DEMO_LEAD}[/] in another shell "
                                 f"(or --reject), from this folder"
                             )
+                        continue
+                    if self.slack is not None and row.ring == "broad" and row.slack_ts:
+                        todo.append((get_request(session, row.id), None))
                         continue
                     run = session.get(CampaignRunRow, row.run_id)
                     now = (
@@ -107,6 +111,9 @@ class _DemoApprover(threading.Thread):
                     )
                     todo.append((get_request(session, row.id), result))
             for view, result in todo:
+                if result is None:
+                    self._press(view.request.id)
+                    continue
                 console.print(
                     f"  [green]{DEMO_LEAD} approved[/] ring {view.request.ring} "
                     f"({', '.join(sorted(view.request.tenants))}): {result.status.value}"
@@ -118,6 +125,21 @@ class _DemoApprover(threading.Thread):
                     comment="demo",
                     request_id=view.request.id,
                 )
+
+    def _press(self, request_id: str) -> None:
+        """Approve in "Slack": a signed button press to the real approval app."""
+        import json
+
+        from patchwave.devtools.slack_clicks import approval_buttons
+
+        for message in self.slack.approval_messages():
+            if json.loads(approval_buttons(message)["approve"])["request_id"] == request_id:
+                status = self.slack.press(message, user_id="U0DEMOLEAD", team_id="T0DEMO")
+                console.print(
+                    f"  [green]{DEMO_LEAD} pressed Approve in Slack[/] for request "
+                    f"{request_id} (HTTP {status})"
+                )
+                return
 
 
 @app.command("demo")
@@ -153,7 +175,7 @@ def demo(
     slack_ctx = _start_slack() if slack else None
 
     console.rule("[bold]2. campaign 'demo' as a Prefect flow (detect, plan, rings, approvals)")
-    approver = _DemoApprover(store, skip_rings={"pilot"} if interactive else set())
+    approver = _DemoApprover(store, skip_rings={"pilot"} if interactive else set(), slack=slack_ctx)
     approver.start()
     from flows.campaign import patch_campaign
 
@@ -163,6 +185,7 @@ def demo(
         result = patch_campaign(campaign="demo", clock=clock_kind, requested_by="demo")
     finally:
         approver.stop.set()
+        approver.join(timeout=10)
     elapsed = time.monotonic() - started
 
     console.rule("[bold]3. outcome")
@@ -172,19 +195,23 @@ def demo(
 
 
 def _start_slack() -> Any:
-    try:
-        from patchwave.slackapp.demo import start_demo_slack
-    except ImportError:
-        err_console.print("[yellow]Slack demo server not available in this build[/]")
-        return None
-    return start_demo_slack()
+    """A Slack-shaped server on loopback plus the real approval app (HTTP mode)."""
+    from patchwave.slackapp.demo import start_demo_slack
+
+    demo = start_demo_slack(with_app=True)
+    demo.apply()
+    console.print(f"Slack-shaped server at {demo.server.url} (approval app: {demo.app_server.url})")
+    return demo
 
 
 def _print_slack(ctx: Any) -> None:
-    import importlib
+    from patchwave.slackapp.demo import print_transcript
 
     console.rule("[bold]4. Slack messages the campaign sent (local Slack-shaped server)")
-    importlib.import_module("patchwave.slackapp.demo").print_transcript(ctx)
+    try:
+        print_transcript(ctx.server, console)
+    finally:
+        ctx.stop()
 
 
 def _print_outcome(store: Any, run_id: str, elapsed: float) -> None:

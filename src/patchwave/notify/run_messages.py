@@ -76,7 +76,7 @@ def wave_progress(
         run_id=run_id,
         campaign=run.campaign if run else run_id,
         ring=ring,
-        wave=wave,
+        wave=wave + 1,  # people count waves from 1; the store from 0
         total=len(jobs),
         started_at=started,
         updated_at=max(updated, started),
@@ -107,7 +107,7 @@ def failure_alerts(
             run_id=run_id,
             campaign=run.campaign if run else run_id,
             ring=row.ring,
-            wave=row.wave,
+            wave=row.wave + 1,
             host=job.host,
             patch=", ".join(missing or [str(p) for p in row.patches or ()]) or "(no patch)",
             step=row.failed_step or row.state,
