@@ -32,6 +32,7 @@ def approve(
     """Approve (or --reject) a run's pending approval requests as NAME."""
     from patchwave.campaign.approvals import decide_pending
     from patchwave.campaign.prefect_resume import resume_paused_run
+    from patchwave.notify.campaign import notify_approval_decided
     from patchwave.campaign.runs import get_run
     from patchwave.store import open_store
 
@@ -66,6 +67,7 @@ def approve(
             f"[green]{'rejected' if reject else 'approved'}[/] {where}: request is now "
             f"{result.status.value}"
         )
+        notify_approval_decided(store, req.id)  # the Slack message shows who decided, if any
         outcome, detail = resume_paused_run(
             view.flow_run_id, approver=as_, approve=not reject, comment=comment, request_id=req.id
         )
