@@ -376,3 +376,15 @@ def decide_pending(
         )
         for view in pending
     ]
+
+
+def decision_time(session: Session, request_id: str, wall: datetime) -> datetime:
+    """When a decision counts: wall-clock time, except for a run on the simulated clock, whose
+    own clock decides (so a decision never lands hours before the request in the audit log)."""
+    from patchwave.store.tables import CampaignRunRow
+
+    row = session.get(ApprovalRow, request_id)
+    run = session.get(CampaignRunRow, row.run_id) if row else None
+    if run is not None and run.clock_kind == "simulated" and run.clock is not None:
+        return max(run.clock, row.requested_at) if row else run.clock
+    return wall

@@ -32,8 +32,8 @@ def approve(
     """Approve (or --reject) a run's pending approval requests as NAME."""
     from patchwave.campaign.approvals import decide_pending
     from patchwave.campaign.prefect_resume import resume_paused_run
-    from patchwave.notify.campaign import notify_approval_decided
     from patchwave.campaign.runs import get_run
+    from patchwave.notify.campaign import notify_approval_decided
     from patchwave.store import open_store
 
     store = open_store()

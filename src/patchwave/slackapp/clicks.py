@@ -14,19 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-
 from patchwave.campaign.approvals import (
     approver_by_slack,
     attach_slack_message,
     decide,
+    decision_time,
     get_request,
 )
 from patchwave.domain.approval import ApprovalStatus
 from patchwave.errors import NotFound
 from patchwave.notify.messages import APPROVE_ACTION_ID, REJECT_ACTION_ID, parse_approval_value
 from patchwave.store import Store
-from patchwave.store.tables import ApprovalRow
 
 APPROVAL_BLOCK_ID = "patchwave_approval"
 ACTIONS = (APPROVE_ACTION_ID, REJECT_ACTION_ID)
@@ -121,15 +119,6 @@ def record_click(store: Store, click: Click, *, now: datetime) -> ClickOutcome:
     except ValueError:
         return ClickOutcome(False, "This button is not a patchwave approval.", click.label)
     with store.session() as session:
-        # Take the request's write lock before decide() reads the decisions so far: SQLite
-        # ignores SELECT ... FOR UPDATE, and two people approving at the same moment would each
-        # count only their own approval and leave a 2-approver request pending for ever.
-        session.execute(
-            update(ApprovalRow)
-            .where(ApprovalRow.id == request_id)
-            .values(status=ApprovalRow.status)
-            .execution_options(synchronize_session=False)
-        )
         approver = approver_by_slack(session, user_id=click.user_id, team_id=click.team_id)
         label = approver.name if approver else click.label
         try:
@@ -140,7 +129,7 @@ def record_click(store: Store, click: Click, *, now: datetime) -> ClickOutcome:
                 approver_label=label,
                 approve=click.approve,
                 channel="slack",
-                now=now,
+                now=decision_time(session, request_id, now),
                 plan_hash=plan_hash,
             )
         except NotFound:
