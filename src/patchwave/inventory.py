@@ -29,6 +29,7 @@ HOSTNAME = re.compile(
 )
 CALENDAR_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9:_./-]{0,62}$")
+HOST_PORT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:\[\]]+)):(?P<port>[0-9]{1,5})$")
 CREDENTIAL_REF = re.compile(r"^(env:[A-Z_][A-Z0-9_]{0,127}|secret:[a-z0-9][a-z0-9-]{0,63})$")
 ROLES = ("msp-lead", "msp-engineer", "tenant-admin")
 MAX_ERRORS = 20
@@ -153,12 +154,19 @@ class HostRecord(_Record):
     def _address(cls, v: str | None) -> str | None:
         if not v:
             return None
+        # SSH hosts on another port than 22: "host:2222" or "[2001:db8::5]:2222".
+        port = HOST_PORT.match(v)
+        if port is not None:
+            if not 1 <= int(port["port"]) <= 65535:
+                raise ValueError(f"{v!r}: the port must be between 1 and 65535")
+            host = cls._address(port["v6"] or port["host"])
+            return f"[{host}]:{port['port']}" if port["v6"] else f"{host}:{port['port']}"
         try:
             return str(ipaddress.ip_address(v))
         except ValueError:
             pass
         if not HOSTNAME.match(v):
-            raise ValueError(f"{v!r}: expected an IP address or a DNS name")
+            raise ValueError(f"{v!r}: expected an IP address or a DNS name, optionally with :port")
         return v.lower().rstrip(".")
 
     @field_validator("tags", mode="before")

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     ssh_known_hosts_dir: Path | None = Field(
         default=None, description="Folder with one known_hosts file per tenant."
     )
+    driver_options_file: Path | None = Field(
+        default=None,
+        description=(
+            "YAML file of Linux driver options (default, per tenant, per host) for ssh and "
+            "local hosts; see docs/linux-hosts.md. Unset: every host uses the defaults."
+        ),
+    )
     slack_token_ref: str | None = Field(
         default=None,
         description="Slack bot token reference (env:VAR or secret:BLOCK); unset = Slack disabled.",

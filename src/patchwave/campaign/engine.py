@@ -230,6 +230,11 @@ class WaveRunner:
                 if attempt > self.policy.retries:
                     raise _JobFailed("connect", f"unreachable: {exc}") from exc
                 await asyncio.sleep(self.policy.retry_delay.total_seconds())
+            except EndpointError as exc:
+                # Steps turn their own errors into _JobFailed, so this is the connection being
+                # refused for good (a changed SSH host key, a rejected credential): this host's
+                # outcome, never an exception that kills the whole wave.
+                raise _JobFailed("connect", str(exc)) from exc
 
     async def _step(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
         attempt = 0

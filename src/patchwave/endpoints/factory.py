@@ -13,6 +13,8 @@ from patchwave.errors import EndpointError
 from patchwave.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from patchwave.endpoints.driver_config import DriverOptionsFile
+    from patchwave.endpoints.drivers.base import DriverOptions
     from patchwave.endpoints.simulated import SimProfile, SimulatedFleet
     from patchwave.endpoints.transport import SiteLimits
 
@@ -42,6 +44,7 @@ class EndpointFactory:
         self._run_tag = run_tag
         self._fleet: SimulatedFleet | None = None
         self._limits: SiteLimits | None = None
+        self._options_file: DriverOptionsFile | None = None
 
     @property
     def fleet(self) -> SimulatedFleet:
@@ -66,6 +69,19 @@ class EndpointFactory:
             self._limits = SiteLimits(self._site_limit)
         return self._limits
 
+    def driver_options(self, host: Host) -> DriverOptions | None:
+        """The host's options from the settings' driver options file (None: no file set).
+        The file is read once per factory, on the first ssh or local host, so a bad file stops
+        a scan or a wave before any host is touched, and simulated runs never read it."""
+        path = self.settings.driver_options_file
+        if path is None:
+            return None
+        if self._options_file is None:
+            from patchwave.endpoints.driver_config import load_driver_options_file
+
+            self._options_file = load_driver_options_file(path)
+        return self._options_file.for_host(host)
+
     def __call__(self, host: Host) -> Endpoint:
         if host.connector is Connector.SIMULATED:
             return self.fleet.endpoint(host)
@@ -73,13 +89,21 @@ class EndpointFactory:
             from patchwave.endpoints.ssh import SshEndpoint
 
             return SshEndpoint(
-                host, settings=self.settings, limits=self._site_limits(), run_tag=self._run_tag
+                host,
+                settings=self.settings,
+                options=self.driver_options(host),
+                limits=self._site_limits(),
+                run_tag=self._run_tag,
             )
         if host.connector is Connector.LOCAL:
             from patchwave.endpoints.local import LocalEndpoint
 
             return LocalEndpoint(
-                host, settings=self.settings, limits=self._site_limits(), run_tag=self._run_tag
+                host,
+                settings=self.settings,
+                options=self.driver_options(host),
+                limits=self._site_limits(),
+                run_tag=self._run_tag,
             )
         raise UnsupportedConnector(
             f"{host.key}: the {host.connector.value} connector is not available in this version; "

@@ -88,3 +88,29 @@ def demo_debs_at_1_0(apt_repo: AptRepo, reboot_marker_saved: None) -> Iterator[N
     subprocess.run(["dpkg", "-i", *map(str, debs)], check=True, capture_output=True)
     yield
     subprocess.run(["dpkg", "--purge", *DEMO_DEBS], check=False, capture_output=True)
+
+
+@pytest.fixture
+def apt_options_file(
+    apt_repo: AptRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A driver options file (PATCHWAVE_DRIVER_OPTIONS_FILE) pointing every host of tenant acme
+    at the test apt repository, a fake boot id and a harmless "reboot" that changes it, so a
+    campaign can reboot a host without rebooting the machine the suite runs on."""
+    boot_id = tmp_path / "boot_id"
+    boot_id.write_text("first-boot\n")
+    fake_reboot = f"echo booted-again > {boot_id}; rm -f {REBOOT_FILE} {REBOOT_FILE}.pkgs"
+    path = tmp_path / "driver-options.yaml"
+    path.write_text(
+        "tenants:\n"
+        "  acme:\n"
+        f"    apt_sources_list: {apt_repo.sources_list}\n"
+        f"    apt_lists_dir: {apt_repo.lists_dir}\n"
+        f"    state_dir: {tmp_path / 'host-state'}\n"
+        f"    boot_id_path: {boot_id}\n"
+        f"    reboot_command: [sh, -c, {fake_reboot!r}]\n"
+    )
+    monkeypatch.setenv("PATCHWAVE_DRIVER_OPTIONS_FILE", str(path))
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
