@@ -10,7 +10,7 @@
       web1:                        # a host of that name in any tenant
         refresh: false
       acme/db1:                    # one tenant's host (wins over the bare name)
-        reboot_command: [shutdown, -r, +1]
+        reboot_command: [shutdown, -r, "+1"]
 
 For a host the sections merge field by field: host over tenant over default (a field such as
 ``env`` is replaced as a whole, not merged). Every section is checked when the file is read, so a
