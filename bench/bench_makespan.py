@@ -31,7 +31,7 @@ def main() -> None:
 
     from sqlalchemy import func, select
 
-    from patchwave.campaign import service
+    from patchwave.campaign import gating, service
     from patchwave.campaign.context import RunContext
     from patchwave.fleetgen import generate_fleet
     from patchwave.inventory import load_inventory
@@ -72,8 +72,8 @@ def main() -> None:
     t0 = time.perf_counter()
     service.detect(RunContext.load(run_id))
     service.plan(RunContext.load(run_id))
-    ids = service.ring_requests(RunContext.load(run_id), "all")
-    service.apply_approvals(RunContext.load(run_id), "all", ids)
+    ids = gating.ring_requests(RunContext.load(run_id), "all")
+    gating.apply_approvals(RunContext.load(run_id), "all", ids)
     t1 = time.perf_counter()
     result = service.deploy_wave(RunContext.load(run_id), "all", 0)
     t2 = time.perf_counter()

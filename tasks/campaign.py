@@ -13,7 +13,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 
-from patchwave.campaign import service
+from patchwave.campaign import gating, service
 from patchwave.campaign.context import RunContext
 from patchwave.campaign.rollback import rollback
 from patchwave.campaign.runs import JobRecord
@@ -64,7 +64,7 @@ def request_approval_task(run_id: str, ring: str) -> list[str]:
         run_id: The campaign run.
         ring: The ring about to be deployed.
     """
-    return service.ring_requests(RunContext.load(run_id), ring)
+    return gating.ring_requests(RunContext.load(run_id), ring)
 
 
 @task(name="apply-approvals", timeout_seconds=600, **_TASK)
@@ -76,7 +76,7 @@ def apply_approvals_task(run_id: str, ring: str, request_ids: list[str]) -> dict
         ring: The ring.
         request_ids: Its approval requests.
     """
-    return service.apply_approvals(RunContext.load(run_id), ring, request_ids)
+    return gating.apply_approvals(RunContext.load(run_id), ring, request_ids)
 
 
 class _WaveObserver:
@@ -261,7 +261,7 @@ def skip_remaining_task(
         ring: Restrict to one ring.
         wave_after: With ring: only waves after this one.
     """
-    return service.skip_remaining(
+    return gating.skip_remaining(
         RunContext.load(run_id),
         from_ring_index=from_ring_index,
         reason=reason,
