@@ -194,7 +194,8 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         with ctx.store.session() as session:
             waves = ring_waves(session, run_id, ring.name)
         for wave in waves:
-            result = deploy_wave_task(
+            timeout = service.wave_timeout_seconds(ctx, ring.name, wave)
+            result = deploy_wave_task.with_options(timeout_seconds=timeout)(
                 run_id, ring.name, wave, service.wave_size(ctx, ring.name, wave)
             )
             if result["aborted"]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from patchwave.campaign.context import RunContext, resolve_campaign_path
 from patchwave.campaign.crash import crashpoint
@@ -40,7 +40,7 @@ from patchwave.spec import load_campaign, spec_hash
 from patchwave.store import Store, open_store
 from patchwave.store.audit import AuditEvent, append
 from patchwave.store.inventory_repo import load_tenants
-from patchwave.store.tables import CampaignRunRow
+from patchwave.store.tables import CampaignRunRow, HostJobRow
 
 
 def start_run(
@@ -467,3 +467,21 @@ def forecast(spec_ref: str, *, start: datetime | None = None, store: Store | Non
     return spec, plan_campaign(
         spec, candidates, calendar_for=resolver, start=start or datetime.now(UTC), history=history
     )
+
+
+def wave_timeout_seconds(ctx: RunContext, ring: str, wave: int) -> int:
+    """A ceiling for one wave task: until the latest forecast finish of its hosts (windows
+    included), plus two host timeouts and six hours of slack; one hour of real time on the
+    simulated clock. Per-host timeouts inside the wave are the real limits; this only stops a
+    wave task that hangs."""
+    if ctx.clock.simulated:
+        return 3600
+    with ctx.store.session() as session:
+        latest = session.scalar(
+            select(func.max(HostJobRow.planned_end)).where(
+                HostJobRow.run_id == ctx.run_id, HostJobRow.ring == ring, HostJobRow.wave == wave
+            )
+        )
+    horizon = max(0.0, (latest - ctx.clock.now()).total_seconds()) if latest else 0.0
+    slack = 2 * ctx.spec.deployment.host_timeout.total_seconds() + 6 * 3600
+    return int(horizon + slack)
