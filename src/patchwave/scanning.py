@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 
+from patchwave.credentials import CredentialError
 from patchwave.domain.models import Host, KevEntry, Risk, Sla, Tenant
 from patchwave.domain.risk import RiskModel
 from patchwave.endpoints.base import Endpoint, ScanResult
@@ -53,7 +54,7 @@ async def _scan_one(
             try:
                 async with make_endpoint(host) as endpoint:
                     return ScanOutcome(host, await endpoint.scan(), attempts=attempt)
-            except EndpointError as exc:
+            except (EndpointError, CredentialError) as exc:
                 if is_transient(exc) and attempt <= retries:
                     await asyncio.sleep(retry_delay * attempt)
                     continue

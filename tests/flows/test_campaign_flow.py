@@ -243,3 +243,38 @@ def test_dry_run_plans_and_touches_nothing(store: Store, tmp_path: Path) -> None
     # Resuming a finished run changes nothing.
     again = patch_campaign(campaign=str(spec), run_id=result["run_id"], clock="simulated")
     assert again["status"] == "planned"
+
+
+def test_a_host_with_a_missing_credential_fails_alone(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PW_NOT_SET_ANYWHERE", raising=False)
+    rows = fleet_rows({"acme": 3}, lab=0, pilot=0)
+    seed(store, tmp_path, rows, [LEAD])
+    extra = tmp_path / "ssh.csv"
+    extra.write_text(
+        "tenant,site,name,os_family,address,connector,credential_ref\n"
+        "acme,hq,acme-ssh1,debian,127.0.0.1:1,ssh,env:PW_NOT_SET_ANYWHERE\n"
+    )
+    from patchwave.inventory import load_inventory
+    from patchwave.store.inventory_repo import apply_inventory
+
+    with store.session() as s:
+        apply_inventory(s, load_inventory(extra))
+    spec = write_campaign(
+        tmp_path, ABORT.replace("max_fail_percentage: 10", "max_fail_percentage: 50")
+    )
+    result = patch_campaign(campaign=str(spec), clock="simulated", start_at=MONDAY)
+    with store.session() as s:
+        jobs = {j.host.name: j for j in load_jobs(s, result["run_id"])}
+    # Its scan failed (recorded): it is a skipped job with the reason, not a silent omission;
+    # the others were patched.
+    assert jobs["acme-ssh1"].state.value == "skipped"
+    assert "detection scan failed" in (jobs["acme-ssh1"].error or "")
+    assert "PW_NOT_SET_ANYWHERE" in (jobs["acme-ssh1"].error or "")
+    assert {j.state.value for n, j in jobs.items() if n != "acme-ssh1"} == {"succeeded"}
+    with store.session() as s:
+        from patchwave.store.tables import HostRow
+
+        row = s.scalars(select(HostRow).where(HostRow.name == "acme-ssh1")).one()
+    assert row.last_scan_status == "failed" and "PW_NOT_SET_ANYWHERE" in (row.last_scan_error or "")

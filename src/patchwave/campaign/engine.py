@@ -24,6 +24,7 @@ from patchwave.campaign.crash import crashpoint
 from patchwave.campaign.ledger import JobLedger
 from patchwave.campaign.runs import JobRecord
 from patchwave.clock import Clock
+from patchwave.credentials import CredentialError
 from patchwave.domain.gates import wave_should_abort
 from patchwave.domain.models import Advisory, Host, JobState
 from patchwave.domain.windows import Calendar, can_start, is_open, next_start
@@ -230,10 +231,10 @@ class WaveRunner:
                 if attempt > self.policy.retries:
                     raise _JobFailed("connect", f"unreachable: {exc}") from exc
                 await asyncio.sleep(self.policy.retry_delay.total_seconds())
-            except EndpointError as exc:
+            except (EndpointError, CredentialError) as exc:
                 # Steps turn their own errors into _JobFailed, so this is the connection being
-                # refused for good (a changed SSH host key, a rejected credential): this host's
-                # outcome, never an exception that kills the whole wave.
+                # refused for good (a changed SSH host key, a rejected or missing credential):
+                # this host's outcome, never an exception that kills the whole wave.
                 raise _JobFailed("connect", str(exc)) from exc
 
     async def _step(self, step: str, call: Callable[[], Awaitable[T]]) -> T:

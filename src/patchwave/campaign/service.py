@@ -3,6 +3,7 @@ hosts. The Prefect tasks in ``tasks/campaign.py`` wrap them one to one."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -215,12 +216,27 @@ def plan(ctx: RunContext) -> dict[str, Any]:
         history = duration_history(session)
         run = get_run(session, ctx.run_id)
         requested_by = run.requested_by
-    # Hosts whose scan failed are planned too: the engine will find them unreachable and record
-    # it, rather than leaving them out silently.
+        unscanned = _unscanned(session, candidates, since=run.started_at)
     resolver = ctx.calendars()
     the_plan = plan_campaign(
         ctx.spec, candidates, calendar_for=resolver, start=ctx.clock.now(), history=history
     )
+    # A host in scope whose detection scan failed and that has no stored findings would look
+    # compliant: it becomes a skipped job with the scan's error instead, never left out silently.
+    # (One with older findings is planned; the engine then meets its error host by host.)
+    planned = {j.host.key for j in the_plan.jobs} | {h.key for h, _ in the_plan.unassigned}
+    blind = [
+        (h, f"not patched: its detection scan failed ({err})")
+        for h, err in unscanned
+        if h.key not in planned and not h.quarantined and ctx.spec.scope.matches(h)
+    ]
+    if blind:
+        keys = {h.key for h, _ in blind}
+        the_plan = replace(
+            the_plan,
+            unassigned=the_plan.unassigned + tuple(blind),
+            compliant=tuple(h for h in the_plan.compliant if h.key not in keys),
+        )
     with ctx.store.session() as session:
         persist_plan(
             session, run_id=ctx.run_id, plan=the_plan, now=ctx.clock.now(), actor=requested_by
@@ -242,6 +258,23 @@ def plan(ctx: RunContext) -> dict[str, Any]:
         "replanned": True,
         "rings": {r.name: len(r.jobs) for r in the_plan.rings},
     }
+
+
+def _unscanned(
+    session: Any, candidates: list[Any], *, since: datetime | None
+) -> list[tuple[Any, str]]:
+    """In-scope hosts whose latest scan (this run's detection) failed, with the error."""
+    from patchwave.store.tables import HostRow
+
+    by_id = {c.host.id: c.host for c in candidates}
+    stmt = select(HostRow.id, HostRow.last_scan_error, HostRow.last_scan_at).where(
+        HostRow.last_scan_status == "failed"
+    )
+    return [
+        (by_id[hid], err or "unknown error")
+        for hid, err, at in session.execute(stmt)
+        if hid in by_id and (since is None or (at is not None and at >= since))
+    ]
 
 
 def deploy_wave(ctx: RunContext, ring_name: str, wave: int, on_change: Any = None) -> WaveResult:
