@@ -7,11 +7,8 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from patchwave.clock import SystemClock, run_async
-from patchwave.domain.risk import RiskModel
 from patchwave.endpoints.factory import EndpointFactory
-from patchwave.feeds.kev import load_kev
-from patchwave.scanning import persist_scan, scan_hosts
+from patchwave.scanning import scan_and_store
 from patchwave.store import open_store
 from patchwave.store.inventory_repo import list_hosts_by_id, load_tenants
 from tasks.common import retry_transient
@@ -40,13 +37,11 @@ def scan_chunk(host_ids: list[int], concurrency: int = 50, source: str = "flow")
         tenants = load_tenants(session)
     factory = EndpointFactory()
     try:
-        outcomes = run_async(SystemClock(), scan_hosts(hosts, factory, concurrency=concurrency))
+        summary = scan_and_store(
+            store, hosts, factory, tenants=tenants, source=source, concurrency=concurrency
+        )
     finally:
         factory.close()
-    kev = load_kev()
-    summary = persist_scan(
-        store, outcomes, risk_model=RiskModel(kev), kev=kev, tenants=tenants, source=source
-    )
     for host, error in summary.failures:
         logger.warning("scan of %s failed: %s", host, error)
     logger.info(

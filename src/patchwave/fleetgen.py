@@ -18,27 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from patchwave.domain.models import Connector, Criticality, Host, OsFamily, Site, Tenant
+from patchwave.inventory import CSV_COLUMNS
 
 __all__ = ["INVENTORY_COLUMNS", "GeneratedFleet", "generate_fleet"]
 
-INVENTORY_COLUMNS = (
-    "tenant",
-    "tenant_name",
-    "site",
-    "site_timezone",
-    "name",
-    "os_family",
-    "os_version",
-    "connector",
-    "address",
-    "tags",
-    "ring",
-    "criticality",
-    "internet_facing",
-    "rdp_exposed",
-    "calendar",
-    "credential_ref",
-)
+# The columns of an inventory CSV: generated fleets import like any other inventory.
+INVENTORY_COLUMNS = CSV_COLUMNS
 
 # fmt: off
 # (slug, name, host-name prefix, home zone)

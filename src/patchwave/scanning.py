@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 
+from patchwave.clock import Clock
 from patchwave.credentials import CredentialError
 from patchwave.domain.models import Host, KevEntry, Risk, Sla, Tenant
 from patchwave.domain.risk import RiskModel
@@ -189,4 +190,38 @@ def persist_scan(
         hosts_failed=len(failed),
         findings=counts,
         failures=tuple((o.host.key, o.error or "") for o in failed),
+    )
+
+
+def scan_and_store(
+    store: Store,
+    hosts: Sequence[Host],
+    make_endpoint: EndpointFactory,
+    *,
+    tenants: dict[str, Tenant],
+    source: str,
+    clock: Clock | None = None,
+    concurrency: int = 50,
+    progress: Progress | None = None,
+    actor: str = "patchwave",
+) -> ScanSummary:
+    """Scan ``hosts`` on the clock's event loop and store the outcome, ranked against the KEV
+    catalogue in use: the one detection path of the CLI, the fleet-scan flow and campaigns."""
+    from patchwave.clock import SystemClock, run_async
+    from patchwave.feeds.kev import load_kev
+
+    clock = clock or SystemClock()
+    outcomes = run_async(
+        clock, scan_hosts(hosts, make_endpoint, concurrency=concurrency, progress=progress)
+    )
+    kev = load_kev()
+    return persist_scan(
+        store,
+        outcomes,
+        risk_model=RiskModel(kev),
+        kev=kev,
+        tenants=tenants,
+        source=source,
+        now=clock.now(),
+        actor=actor,
     )

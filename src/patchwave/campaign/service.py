@@ -34,9 +34,7 @@ from patchwave.campaign.runs import (
 from patchwave.clock import make_clock, run_async
 from patchwave.domain.gates import GateDecision, RingCounts, evaluate_gate
 from patchwave.domain.models import JobState
-from patchwave.domain.risk import RiskModel
-from patchwave.feeds.kev import load_kev
-from patchwave.scanning import persist_scan, scan_hosts
+from patchwave.scanning import ScanSummary, scan_and_store
 from patchwave.spec import load_campaign, spec_hash
 from patchwave.store import Store, open_store
 from patchwave.store.audit import AuditEvent, append
@@ -150,6 +148,22 @@ def set_status(ctx: RunContext, status: str, *, error: str | None = None) -> Non
             )
 
 
+def _scan(ctx: RunContext, hosts: list[Any], tenants: Any, *, source: str) -> ScanSummary:
+    factory = ctx.endpoints()
+    try:
+        return scan_and_store(
+            ctx.store,
+            hosts,
+            factory,
+            tenants=tenants,
+            source=source,
+            clock=ctx.clock,
+            concurrency=max(50, ctx.spec.deployment.concurrency.per_campaign),
+        )
+    finally:
+        factory.close()
+
+
 def detect(ctx: RunContext) -> dict[str, Any]:
     """Scan every host in the campaign's scope and store ranked findings (campaign clock)."""
     spec = ctx.spec
@@ -157,26 +171,7 @@ def detect(ctx: RunContext) -> dict[str, Any]:
         candidates = gather_candidates(session, spec)
         tenants = load_tenants(session)
     hosts = [c.host for c in candidates if not c.host.quarantined and spec.scope.matches(c.host)]
-    factory = ctx.endpoints()
-    try:
-        outcomes = run_async(
-            ctx.clock,
-            scan_hosts(
-                hosts, factory, concurrency=max(50, spec.deployment.concurrency.per_campaign)
-            ),
-        )
-    finally:
-        factory.close()
-    kev = load_kev()
-    summary = persist_scan(
-        ctx.store,
-        outcomes,
-        risk_model=RiskModel(kev),
-        kev=kev,
-        tenants=tenants,
-        source=f"campaign:{ctx.run_id}",
-        now=ctx.clock.now(),
-    )
+    summary = _scan(ctx, hosts, tenants, source=f"campaign:{ctx.run_id}")
     with ctx.store.session() as session:
         update_summary(
             session,
@@ -334,26 +329,7 @@ def verify_ring(ctx: RunContext, ring_name: str) -> dict[str, Any]:
         jobs = load_jobs(session, ctx.run_id, ring=ring_name)
         tenants = load_tenants(session)
     hosts = [j.host for j in jobs if j.state is not JobState.SKIPPED]
-    factory = ctx.endpoints()
-    try:
-        outcomes = run_async(
-            ctx.clock,
-            scan_hosts(
-                hosts, factory, concurrency=max(50, ctx.spec.deployment.concurrency.per_campaign)
-            ),
-        )
-    finally:
-        factory.close()
-    kev = load_kev()
-    summary = persist_scan(
-        ctx.store,
-        outcomes,
-        risk_model=RiskModel(kev),
-        kev=kev,
-        tenants=tenants,
-        source=f"campaign:{ctx.run_id}:verify",
-        now=ctx.clock.now(),
-    )
+    summary = _scan(ctx, hosts, tenants, source=f"campaign:{ctx.run_id}:verify")
     ctx.save_clock()
     crashpoint("after-verify")
     return {

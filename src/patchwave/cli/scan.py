@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -28,10 +27,8 @@ def scan(
     top: Annotated[int, typer.Option(help="Show the N riskiest findings after.")] = 10,
 ) -> None:
     """Detect missing patches (no changes to hosts) and store ranked findings."""
-    from patchwave.domain.risk import RiskModel
     from patchwave.endpoints.factory import EndpointFactory
-    from patchwave.feeds.kev import load_kev
-    from patchwave.scanning import persist_scan, scan_hosts
+    from patchwave.scanning import scan_and_store
     from patchwave.store import open_store
     from patchwave.store.inventory_repo import list_hosts, load_tenants
 
@@ -51,22 +48,19 @@ def scan(
         transient=True,
     ) as progress:
         bar = progress.add_task("scan", total=len(hosts))
-        outcomes = asyncio.run(
-            scan_hosts(
-                hosts, factory, concurrency=concurrency, progress=lambda n: progress.advance(bar, n)
+        try:
+            summary = scan_and_store(
+                store,
+                hosts,
+                factory,
+                tenants=tenants,
+                source="cli",
+                actor="cli",
+                concurrency=concurrency,
+                progress=lambda n: progress.advance(bar, n),
             )
-        )
-    factory.close()
-    kev = load_kev()
-    summary = persist_scan(
-        store,
-        outcomes,
-        risk_model=RiskModel(kev),
-        kev=kev,
-        tenants=tenants,
-        source="cli",
-        actor="cli",
-    )
+        finally:
+            factory.close()
     counts = summary.findings
     console.print(
         f"scanned {summary.hosts_total} host(s): {summary.hosts_ok} ok, "
