@@ -3,6 +3,7 @@ simulated fleet — from inventory to a client report."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -155,6 +156,10 @@ def demo(
     clock: Annotated[
         str, typer.Option(help="simulated (seconds; realistic durations) or system (minutes).")
     ] = "simulated",
+    verbose: Annotated[bool, typer.Option(help="Show Prefect's flow and task logs.")] = False,
+    keep_fleet: Annotated[
+        bool, typer.Option(help="Keep what earlier demos installed on the simulated hosts.")
+    ] = False,
     slack: Annotated[
         bool, typer.Option(help="Send Slack messages to a local Slack-shaped server.")
     ] = False,
@@ -165,10 +170,18 @@ def demo(
 
     if clock not in ("simulated", "system"):
         raise UserError(f"--clock {clock!r}: expected simulated or system")
+    if not verbose:
+        # Prefect reads this when first imported (just below): keep the demo's own output clear.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     settings = get_settings()
     demo_dir = settings.home / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
     store = open_store()
+    if not keep_fleet:
+        # Each demo starts from unpatched simulated hosts (only the simulated fleet's ledger is
+        # reset; earlier runs, reports and audit events stay in the store).
+        for ledger in (settings.home / "sim").glob("simulated-fleet-seed*.jsonl"):
+            ledger.unlink()
     console.rule("[bold]1. inventory")
     inventory = demo_dir / f"inventory-{hosts}-{tenants}-{seed}.csv"
     console.print(f"{inventory}: {_seed(store, inventory, hosts, tenants, seed)}")
