@@ -18,7 +18,7 @@ from patchwave.domain.windows import window_at
 from patchwave.endpoints.factory import EndpointFactory
 from patchwave.store import Store, open_store
 from patchwave.store.audit import verify
-from patchwave.store.tables import AuditEventRow, HostJobRow
+from patchwave.store.tables import AuditEventRow, CampaignRunRow, HostJobRow
 from tests.flows.campaign_env import LEAD, fleet_rows, seed, write_campaign
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
@@ -278,3 +278,34 @@ def test_a_host_with_a_missing_credential_fails_alone(
 
         row = s.scalars(select(HostRow).where(HostRow.name == "acme-ssh1")).one()
     assert row.last_scan_status == "failed" and "PW_NOT_SET_ANYWHERE" in (row.last_scan_error or "")
+
+
+def test_a_failed_run_resumes_once_the_cause_is_gone(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patchwave.campaign import service
+
+    seed(store, tmp_path, fleet_rows({"acme": 6}), [LEAD])
+    spec = write_campaign(tmp_path, THREE_RINGS)
+    real_verify = service.verify_ring
+
+    def broken(ctx: object, ring: str) -> object:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(service, "verify_ring", broken)
+    with pytest.raises(Exception, match="database went away"):
+        patch_campaign(campaign=str(spec), clock="simulated", start_at=MONDAY)
+    with store.session() as s:
+        run = s.scalars(select(CampaignRunRow)).one()
+        assert run.status == "failed" and "database went away" in (run.error or "")
+        run_id = run.id
+        lab_done = {j.host.name: j.state.value for j in load_jobs(s, run_id) if j.ring == "lab"}
+    assert set(lab_done.values()) == {"succeeded"}  # the wave had finished before the failure
+    monkeypatch.setattr(service, "verify_ring", real_verify)
+    result = patch_campaign(campaign=str(spec), run_id=run_id, clock="simulated")
+    assert result["status"] == "completed"
+    fleet = EndpointFactory().fleet
+    with store.session() as s:
+        for job in load_jobs(s, run_id):
+            assert job.state.value == "succeeded"
+            assert all(fleet.install_count(job.host.key, p) == 1 for p in job.patches)

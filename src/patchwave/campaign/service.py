@@ -60,9 +60,13 @@ def start_run(
         with store.session() as session:
             run = get_run(session, run_id)
             resumed = run.status not in ("planned",)
-            if run.status in FINAL_RUN_STATES:
+            # A run that failed on an unexpected error is resumable once the cause is fixed; a
+            # decided outcome (completed, halted, rejected, expired, cancelled) is final.
+            if run.status in FINAL_RUN_STATES and run.status != "failed":
                 return run_id
             run.status = "running"
+            run.error = None
+            run.finished_at = None
             run.flow_run_id = flow_run_id or run.flow_run_id
             run.started_at = run.started_at or datetime.now(UTC)
             clock_now = run.clock or datetime.now(UTC)
