@@ -15,6 +15,7 @@ no host is patched twice and none is skipped. Never a reboot before an install s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -131,6 +132,7 @@ class WaveRunner:
         self.on_change = on_change
         self.result = WaveResult()
         self._size = len(self.jobs)
+        self._aborted = asyncio.Event()
 
     async def run(self) -> WaveResult:
         # A pending job has no approval: the engine never touches it.
@@ -143,21 +145,26 @@ class WaveRunner:
         return self.calendars.get(job.calendar) if job.calendar else None
 
     async def _sleep_until(self, when: datetime) -> None:
+        """Wait for a window; an aborted wave wakes its waiting jobs at once (to skip them)."""
         delay = (when - self.clock.now()).total_seconds()
         if delay > 0:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._aborted.wait(), timeout=delay)
 
     async def _job(self, job: JobRecord) -> None:
         if job.state.terminal:
             self._count(job)
             return
-        if job.state.in_flight:
+        # A job found in flight (after a crash) is finished, never skipped; it still waits for
+        # its window before anything that changes the host, except a read-only verification.
+        resume = job.state.in_flight
+        if resume and job.state is JobState.VERIFYING:
             await self._slotted(job, resume=True)
             return
         est = timedelta(seconds=max(1, job.est_seconds))
         cal = self._calendar(job)
         while True:
-            if self.result.aborted:
+            if self.result.aborted and not resume:
                 await self._skip(job, self.result.abort_reason or "wave aborted")
                 return
             now = self.clock.now()
@@ -176,7 +183,7 @@ class WaveRunner:
                 )
                 await self._sleep_until(start)
                 continue
-            if await self._slotted(job, resume=False):
+            if await self._slotted(job, resume=resume):
                 return
 
     async def _slotted(self, job: JobRecord, *, resume: bool) -> bool:
@@ -188,14 +195,18 @@ class WaveRunner:
                 await tenant_sem.acquire()
             try:
                 async with self.slots.campaign:
-                    if not resume:
-                        if self.result.aborted:
-                            await self._skip(job, self.result.abort_reason or "wave aborted")
-                            return True
-                        cal = self._calendar(job)
-                        est = timedelta(seconds=max(1, job.est_seconds))
-                        if cal is not None and not can_start(cal, self.clock.now(), est):
-                            return False  # waited too long for a slot: back to the window wait
+                    if self.result.aborted and not resume:
+                        await self._skip(job, self.result.abort_reason or "wave aborted")
+                        return True
+                    cal = self._calendar(job)
+                    est = timedelta(seconds=max(1, job.est_seconds))
+                    verifying = job.state is JobState.VERIFYING
+                    if (
+                        cal is not None
+                        and not verifying
+                        and not can_start(cal, self.clock.now(), est)
+                    ):
+                        return False  # waited too long for a slot: back to the window wait
                     await self._work(job, resume=resume)
                     return True
             finally:
@@ -364,6 +375,7 @@ class WaveRunner:
             self.result.failed, self._size, self.policy.max_fail_percentage
         ):
             self.result.aborted = True
+            self._aborted.set()
             self.result.abort_reason = (
                 f"wave aborted: {self.result.failed} of {self._size} hosts failed "
                 f"(more than {self.policy.max_fail_percentage:g}%)"
