@@ -3,12 +3,14 @@ compliance report. Thin: the numbers and the HTML come from ``patchwave.reports`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from patchwave.campaign.runs import get_run
 from patchwave.reports.artifacts import compliance_artifacts, run_artifacts
 from patchwave.reports.files import (
     record_report_path,
@@ -39,8 +41,14 @@ def render_run_report(run_id: str) -> str:
     """
     logger = get_run_logger()
     store = open_store()
-    files = write_run_report(store, run_id, clients=True)
-    assert files.html is not None  # html is among the default formats
+    with store.session() as session:
+        spec = get_run(session, run_id).spec.get("report") or {}
+    # The campaign's report section: its formats (HTML always, it is what the run links to)
+    # and its output folder.
+    formats = tuple(dict.fromkeys(["html", *spec.get("formats", ["html", "csv", "json"])]))
+    out_dir = Path(spec["output_dir"]) if spec.get("output_dir") else None
+    files = write_run_report(store, run_id, clients=True, formats=formats, out_dir=out_dir)
+    assert files.html is not None
     record_report_path(store, run_id, files.html)
     logger.info(
         "report of run %s: %s (%d client report(s))", run_id, files.html, len(files.clients)
