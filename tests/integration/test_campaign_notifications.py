@@ -407,3 +407,24 @@ def test_demo_slack_shows_a_campaign_conversation_with_a_click() -> None:
     assert "↳" in channels and "(edited 1x)" in channels
     assert "approved by lena and leo via Slack" in channels
     assert "to ULENA0001: Recorded" in channels
+
+
+def test_an_expired_request_loses_its_buttons(
+    store: Store, run: str, slack: SlackTestServer, settings: Settings
+) -> None:
+    from patchwave.campaign.approvals import expire_due
+    from patchwave.store.tables import ApprovalRow
+
+    rid = seed_request(store, run)
+    [posted] = slack_notify.notify_approval_requested(store, run, [rid], settings=settings)
+    with store.session() as s:
+        row = s.get(ApprovalRow, rid)
+        assert row is not None
+        assert expire_due(s, run_id=run, now=row.expires_at) == [rid]
+    reset_notifiers()
+    [update] = slack_notify.notify_approval_decided(store, rid, settings=settings)
+    assert update.method == "chat.update" and update.ts == posted.ts
+    [message] = slack.messages("#acme-ops")
+    assert "approval expired, nobody decided in time" in message.text
+    assert approval_buttons(message) == {}
+    assert slack_notify.notify_approval_decided(store, rid, settings=settings) == []  # once

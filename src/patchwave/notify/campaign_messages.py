@@ -220,9 +220,26 @@ def approval_decided(session: Session, request_id: str) -> ApprovalDecided | Non
             .order_by(ApprovalDecisionRow.id)
         )
     )
+    run = session.get(CampaignRunRow, row.run_id)
+    if row.status == "expired":
+        # Nobody (or not enough people) decided in time: the buttons must go all the same.
+        tenants = sorted(str(t) for t in row.tenants or ())
+        return ApprovalDecided(
+            request_id=row.id,
+            campaign=run.campaign if run else row.run_id,
+            run_id=row.run_id,
+            ring=row.ring,
+            decision="expired",
+            decided_by="nobody in time",
+            decided_at=row.decided_at or row.expires_at,
+            via="auto",
+            plan_hash=row.plan_hash,
+            approvals=sum(d.decision == "approve" for d in decisions),
+            required_approvals=row.min_approvers,
+            tenant=tenants[0] if len(tenants) == 1 else None,
+        )
     if not decisions:
         return None
-    run = session.get(CampaignRunRow, row.run_id)
     rejection = next((d for d in decisions if d.decision != "approve"), None)
     approvals = [d for d in decisions if d.decision == "approve"]
     last = rejection or decisions[-1]

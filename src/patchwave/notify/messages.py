@@ -261,7 +261,7 @@ class ApprovalDecided:
     campaign: str
     run_id: str
     ring: str
-    decision: Literal["approved", "rejected"]
+    decision: Literal["approved", "rejected", "expired"]
     decided_by: str
     decided_at: datetime
     via: Literal["slack", "prefect-ui", "cli", "auto"]
@@ -276,7 +276,7 @@ class ApprovalDecided:
 
     @property
     def final(self) -> bool:
-        return self.decision == "rejected" or self.approvals >= self.required_approvals
+        return self.decision != "approved" or self.approvals >= self.required_approvals
 
     @property
     def request_ref_key(self) -> str:
