@@ -65,6 +65,34 @@ def _human_clock(ctx: RunContext) -> Callable[[], datetime]:
     return lambda: base + timedelta(seconds=time.monotonic() - started)
 
 
+def _notify_clients_before_window(run_id: str, ring: str) -> None:
+    ctx = RunContext.load(run_id)
+    first_start = service.refresh_forecast(ctx, ring)
+    lead = ctx.spec.notify.client_notice
+    if lead is not None and first_start is not None:
+        wait = (first_start - lead - ctx.clock.now()).total_seconds()
+        if wait > 0:
+            get_run_logger().info(
+                "ring %s: first window at %s; telling clients %s before", ring, first_start, lead
+            )
+            service.set_status(ctx, "waiting_window")
+            ctx.clock.sleep(wait)
+            ctx.save_clock()
+            service.set_status(ctx, "running")
+    sent = send_client_notices(run_id, ring)
+    if lead is not None and first_start is not None:
+        service.record_event(
+            ctx,
+            "notify.client_notice",
+            subject=ring,
+            details={
+                "window": first_start.isoformat(),
+                "lead": str(lead),
+                "sent": sent.get("sent", 0),
+            },
+        )
+
+
 def _flow_run_id() -> str | None:
     ctx = FlowRunContext.get()
     return str(ctx.flow_run.id) if ctx and ctx.flow_run else None
@@ -188,8 +216,8 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
                 logger.warning("ring %s: approval %s; stopping the campaign", ring.name, final)
                 skip_remaining_task(run_id, index, f"campaign stopped: ring {ring.name} {final}")
                 return _finish(run_id, final)
-        # 2. deploy, wave by wave (clients hear of their window first)
-        send_client_notices(run_id, ring.name)
+        # 2. deploy, wave by wave; clients hear of their window `client_notice` before it opens
+        _notify_clients_before_window(run_id, ring.name)
         aborted = False
         with ctx.store.session() as session:
             waves = ring_waves(session, run_id, ring.name)

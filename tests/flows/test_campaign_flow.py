@@ -309,3 +309,43 @@ def test_a_failed_run_resumes_once_the_cause_is_gone(
         for job in load_jobs(s, run_id):
             assert job.state.value == "succeeded"
             assert all(fleet.install_count(job.host.key, p) == 1 for p in job.patches)
+
+
+def test_clients_are_told_their_window_client_notice_before_it_opens(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patchwave.devtools.slack_server import DEFAULT_TOKEN, SlackTestServer
+    from patchwave.notify.campaign import reset_notifiers
+    from patchwave.settings import get_settings
+
+    seed(store, tmp_path, fleet_rows({"acme": 3}, lab=0, pilot=0), [LEAD])
+    spec = write_campaign(
+        tmp_path,
+        WEEKLY.replace("duration: 40m", "duration: 3h")
+        + 'notify:\n  slack: {channel: "#ops"}\n  client_notice: 48h\n',
+    )
+    with SlackTestServer(tokens={DEFAULT_TOKEN}) as slack:
+        monkeypatch.setenv("PW_TEST_SLACK_TOKEN", DEFAULT_TOKEN)
+        monkeypatch.setenv("PATCHWAVE_SLACK_TOKEN_REF", "env:PW_TEST_SLACK_TOKEN")
+        monkeypatch.setenv("PATCHWAVE_SLACK_BASE_URL", slack.url)
+        monkeypatch.setenv("PATCHWAVE_SLACK_RATE_PER_CHANNEL", "50")
+        get_settings.cache_clear()
+        reset_notifiers()
+        result = patch_campaign(campaign=str(spec), clock="simulated", start_at=MONDAY)
+        notices = [m for m in slack.messages("#ops") if "Planned maintenance" in m.text]
+    reset_notifiers()
+    assert result["status"] == "completed"
+    assert len(notices) == 1
+    assert "Sat 07 Nov 2026 01:00" in notices[0].text
+    with store.session() as s:
+        actions = [
+            (e.action, e.at)
+            for e in s.scalars(
+                select(AuditEventRow).where(AuditEventRow.run_id == result["run_id"])
+            )
+        ]
+    first_job = min(at for action, at in actions if action == "job.queued")
+    assert first_job >= datetime(2026, 11, 7, 1, 0, tzinfo=UTC)
+    # Sent (on the campaign clock) exactly 48 hours before the window, not when the ring began.
+    [told] = [at for action, at in actions if action == "notify.client_notice"]
+    assert told == datetime(2026, 11, 5, 1, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from patchwave.domain.models import Advisory, Host, OsFamily, Risk, Tier
@@ -286,39 +286,46 @@ def forecast_plan(
     """Fill planned_start/planned_end with a list schedule: rings in order (each after the
     previous one's last job plus its soak), waves in order, per-campaign and per-site slots,
     each job at the first instant its window lets it start and finish."""
-    from dataclasses import replace
-
-    dep = spec.deployment
     out: list[RingPlan] = []
     unschedulable: list[str] = []
     t_ring = start
     for ring_plan, ring in zip(rings, spec.rings, strict=True):
-        jobs = list(ring_plan.jobs)
-        t_wave = t_ring
-        ring_end = t_ring
-        planned: list[PlannedJob] = []
-        for wave in range(ring_plan.waves):
-            campaign_slots = [t_wave] * dep.concurrency.per_campaign
-            site_slots: dict[tuple[str, str], list[datetime]] = {}
-            wave_end = t_wave
-            for job in (j for j in jobs if j.wave == wave):
-                site = site_slots.setdefault(
-                    (job.host.tenant, job.host.site), [t_wave] * dep.concurrency.per_site
-                )
-                ready = max(campaign_slots[0], site[0])
-                duration = timedelta(seconds=job.est_seconds)
-                begin = ready if job.calendar is None else next_start(job.calendar, ready, duration)
-                if begin is None:
-                    unschedulable.append(job.host.key)
-                    planned.append(job)
-                    continue
-                end = begin + duration
-                heapq.heapreplace(campaign_slots, end)
-                heapq.heapreplace(site, end)
-                wave_end = max(wave_end, end)
-                planned.append(replace(job, planned_start=begin, planned_end=end))
-            t_wave = wave_end
-            ring_end = max(ring_end, wave_end)
-        out.append(replace(ring_plan, jobs=tuple(planned)))
+        planned, missed, ring_end = forecast_ring(spec, ring_plan, t_ring)
+        out.append(planned)
+        unschedulable += missed
         t_ring = ring_end + ring.gate.soak
     return out, unschedulable
+
+
+def forecast_ring(
+    spec: CampaignSpec, ring_plan: RingPlan, start: datetime
+) -> tuple[RingPlan, list[str], datetime]:
+    """One ring's list schedule from ``start``: (ring with forecasts, hosts no window fits
+    within a year, when its last job should be done)."""
+    dep = spec.deployment
+    unschedulable: list[str] = []
+    t_wave = ring_end = start
+    planned: list[PlannedJob] = []
+    for wave in sorted({j.wave for j in ring_plan.jobs}):
+        campaign_slots = [t_wave] * dep.concurrency.per_campaign
+        site_slots: dict[tuple[str, str], list[datetime]] = {}
+        wave_end = t_wave
+        for job in (j for j in ring_plan.jobs if j.wave == wave):
+            site = site_slots.setdefault(
+                (job.host.tenant, job.host.site), [t_wave] * dep.concurrency.per_site
+            )
+            ready = max(campaign_slots[0], site[0])
+            duration = timedelta(seconds=job.est_seconds)
+            begin = ready if job.calendar is None else next_start(job.calendar, ready, duration)
+            if begin is None:
+                unschedulable.append(job.host.key)
+                planned.append(job)
+                continue
+            end = begin + duration
+            heapq.heapreplace(campaign_slots, end)
+            heapq.heapreplace(site, end)
+            wave_end = max(wave_end, end)
+            planned.append(replace(job, planned_start=begin, planned_end=end))
+        t_wave = wave_end
+        ring_end = max(ring_end, wave_end)
+    return replace(ring_plan, jobs=tuple(planned)), unschedulable, ring_end

@@ -38,6 +38,7 @@ from patchwave.scanning import ScanSummary, scan_and_store
 from patchwave.spec import load_campaign, spec_hash
 from patchwave.store import Store, open_store
 from patchwave.store.audit import AuditEvent, append
+from patchwave.store.bulk import bulk_update
 from patchwave.store.inventory_repo import load_tenants
 from patchwave.store.tables import CampaignRunRow, HostJobRow
 
@@ -498,3 +499,69 @@ def wave_timeout_seconds(ctx: RunContext, ring: str, wave: int) -> int:
     horizon = max(0.0, (latest - ctx.clock.now()).total_seconds()) if latest else 0.0
     slack = 2 * ctx.spec.deployment.host_timeout.total_seconds() + 6 * 3600
     return int(horizon + slack)
+
+
+def refresh_forecast(ctx: RunContext, ring: str) -> datetime | None:
+    """Re-forecast a ring's approved jobs from now (approvals may have taken days since the
+    plan) and store it; returns when the ring's first host should start."""
+    from patchwave.campaign.plan import PlannedJob, RingPlan, forecast_ring
+    from patchwave.domain.models import Tier
+
+    with ctx.store.session() as session:
+        jobs = [
+            j for j in load_jobs(session, ctx.run_id, ring=ring) if j.state is JobState.APPROVED
+        ]
+    if not jobs:
+        return None
+    resolver = ctx.calendars()
+    planned = tuple(
+        PlannedJob(
+            host=j.host,
+            ring=ring,
+            ring_index=j.ring_index,
+            wave=j.wave,
+            patches=j.patches,
+            top_tier=Tier.P4,
+            top_score=0,
+            kev=False,
+            reboot_expected=j.reboot_required,
+            est_seconds=j.est_seconds,
+            calendar=resolver.by_key(j.calendar) if j.calendar else None,
+        )
+        for j in jobs
+    )
+    ring_plan = RingPlan(ring, jobs[0].ring_index, planned, 0, "", ())
+    forecast, _, _ = forecast_ring(ctx.spec, ring_plan, ctx.clock.now())
+    ids = {j.host.key: j.id for j in jobs}
+    rows = [
+        {"id": ids[p.host.key], "planned_start": p.planned_start, "planned_end": p.planned_end}
+        for p in forecast.jobs
+    ]
+    with ctx.store.session() as session:
+        bulk_update(session, HostJobRow.__table__, rows, key="id")
+    starts = [p.planned_start for p in forecast.jobs if p.planned_start]
+    return min(starts) if starts else None
+
+
+def record_event(
+    ctx: RunContext,
+    action: str,
+    *,
+    subject: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An audit event of the run at the campaign clock's time."""
+    with ctx.store.session() as session:
+        append(
+            session,
+            [
+                AuditEvent(
+                    actor="patchwave",
+                    action=action,
+                    run_id=ctx.run_id,
+                    subject=subject,
+                    at=ctx.clock.now(),
+                    details=details or {},
+                )
+            ],
+        )
