@@ -115,10 +115,12 @@ def wait_for_approvals(
     request_ids: Sequence[str],
     now: Callable[[], datetime],
     poll_seconds: float = 2.0,
-    pause_chunk_seconds: int = 300,
+    pause_chunk_seconds: int = 60,
     use_pause: bool = True,
+    stop: Callable[[], str | None] | None = None,
 ) -> dict[str, ApprovalStatus]:
-    """Block until each request is approved, rejected or expired; return their statuses."""
+    """Block until each request is approved, rejected or expired (or ``stop`` gives a reason,
+    e.g. the run was cancelled); return their statuses."""
     logger = get_run_logger()
     context = FlowRunContext.get()
     flow_run_id = context.flow_run.id if context and context.flow_run else None
@@ -131,7 +133,7 @@ def wait_for_approvals(
             expire_due(session, run_id=run_id, now=now())
             views = [get_request(session, rid) for rid in request_ids]
         pending = [v for v in views if v.request.status is ApprovalStatus.PENDING]
-        if not pending:
+        if not pending or (stop is not None and stop()):
             return {v.request.id: v.request.status for v in views}
         rounds += 1
         if not (use_pause and flow_run_id is not None):
@@ -150,6 +152,8 @@ def wait_for_approvals(
         except FlowPauseTimeout:
             _set_running(flow_run_id)
             continue
+        if stop is not None and stop():
+            continue  # woken because the run was cancelled: the form carries no decision
         if form is not None:
             _apply_form(store, form, pending, now())
         logger.debug("approval round %d done", rounds)

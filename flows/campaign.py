@@ -108,6 +108,14 @@ def _finish(run_id: str, status: str, *, error: str | None = None) -> dict[str, 
     return {"run_id": run_id, "status": final, "report": report, "summary": summary}
 
 
+def _cancel(run_id: str, ring_index: int, reason: str) -> dict[str, Any]:
+    get_run_logger().warning("run %s: %s", run_id, reason)
+    for request_id in service.close_approvals(RunContext.load(run_id)):
+        announce_approval_decision(request_id)  # its Slack buttons go
+    skip_remaining_task(run_id, ring_index, reason)
+    return _finish(run_id, "cancelled")
+
+
 def _report(run_id: str) -> str | None:
     """Render the run's report files and publish its Prefect artifacts."""
     path = render_run_report(run_id)
@@ -182,6 +190,8 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
     ctx = RunContext.load(run_id)
     spec = ctx.spec
     for index, ring in enumerate(spec.rings):
+        if cancelled := service.cancel_reason(run_id):
+            return _cancel(run_id, index, cancelled)
         with ctx.store.session() as session:
             state = ring_state(get_run(session, run_id), ring.name)
         if state.get("status") in ("promoted",):
@@ -203,11 +213,14 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
                 request_ids=request_ids,
                 now=now,
                 poll_seconds=float(ctx.params.get("approval_poll_seconds", 2)),
+                stop=lambda: service.cancel_reason(run_id),
             )
             if isinstance(ctx.clock, SimulatedClock):
                 ctx.clock.advance_to(now())
                 ctx.save_clock()
             service.set_status(ctx, "running")
+            if cancelled := service.cancel_reason(run_id):
+                return _cancel(run_id, index, cancelled)
             for request_id in request_ids:
                 announce_approval_decision(request_id)
             outcome = apply_approvals_task(run_id, ring.name, request_ids)
@@ -222,6 +235,8 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         with ctx.store.session() as session:
             waves = ring_waves(session, run_id, ring.name)
         for wave in waves:
+            if service.cancel_reason(run_id):
+                break  # the rest of the ring is skipped below with the reason
             timeout = service.wave_timeout_seconds(ctx, ring.name, wave)
             result = deploy_wave_task.with_options(timeout_seconds=timeout)(
                 run_id, ring.name, wave, service.wave_size(ctx, ring.name, wave)
@@ -236,8 +251,10 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
                     wave_after=wave,
                 )
                 break
-        # 3. verify, soak, health, gate
+        # 3. verify (always: hosts touched before a cancel are re-scanned), soak, health, gate
         verify_ring_task(run_id, ring.name)
+        if cancelled := service.cancel_reason(run_id):
+            return _cancel(run_id, index, cancelled)
         ctx = RunContext.load(run_id)
         soak = ring.gate.soak.total_seconds()
         if soak > 0 and not aborted:

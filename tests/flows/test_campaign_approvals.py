@@ -213,3 +213,48 @@ def test_ui_form_and_cli_decisions_resume_the_paused_flow(store: Store, tmp_path
     channels = {(v.request.ring, d.channel) for v in views for d in v.decisions}
     assert channels == {("lab", "auto"), ("pilot", "ui"), ("broad", "cli")}
     assert all(v.request.status.value == "approved" for v in views)
+
+
+def test_cancel_while_waiting_for_approval_stops_at_once(store: Store, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from patchwave.cli import app
+
+    thread = _start(store, tmp_path, "1h")
+    pilot = _wait(lambda: _pending(store, "pilot"))
+    _wait(lambda: _paused(pilot[0].flow_run_id))
+    run_id = _run_id(store)
+    started = time.monotonic()
+    done = CliRunner().invoke(
+        app, ["campaign", "cancel", run_id, "--as", "lead", "--reason", "change freeze"]
+    )
+    assert done.exit_code == 0, done.output
+    thread.join(timeout=60)
+    assert thread.error is None and thread.result is not None
+    assert thread.result["status"] == "cancelled"
+    assert time.monotonic() - started < 30  # woken, not left to its next poll
+    with store.session() as s:
+        jobs = load_jobs(s, run_id)
+        statuses = {
+            r.status for r in s.scalars(select(ApprovalRow).where(ApprovalRow.ring == "pilot"))
+        }
+        assert verify(s).ok
+    assert statuses == {"cancelled"}
+    later = [j for j in jobs if j.ring in ("pilot", "broad")]
+    assert later and all(j.error == "cancelled by lead: change freeze" for j in later)
+    assert {j.state.value for j in jobs if j.ring == "lab"} == {"succeeded"}
+    # A late approval is refused: the request is closed.
+    with store.session() as s:
+        late = decide_pending(
+            s,
+            run_id=run_id,
+            approver_name="lead",
+            approve=True,
+            channel="cli",
+            now=datetime.now(UTC),
+        )
+    assert late == []
+    again = CliRunner().invoke(
+        app, ["campaign", "cancel", run_id, "--as", "lead", "--reason", "twice"]
+    )
+    assert again.exit_code == 2 and "already cancelled" in again.output

@@ -141,3 +141,74 @@ def test_abort_wakes_jobs_waiting_for_a_later_window(tmp_path: Path) -> None:
     # Skipped when Saturday's failure aborted the wave, not when its Sunday window came.
     assert jobs["sun1"].finished_at == jobs["sat1"].finished_at
     assert jobs["sun1"].finished_at is not None and jobs["sun1"].finished_at.weekday() == 5
+
+
+def test_a_cancelled_run_starts_no_new_host_and_finishes_the_running_ones(tmp_path: Path) -> None:
+    from patchwave.campaign.engine import Policy, WaveRunner
+    from patchwave.campaign.ledger import JobLedger
+    from patchwave.campaign.runs import load_advisories
+    from patchwave.clock import run_async
+
+    store = open_store()
+    seed(store, tmp_path, fleet_rows({"acme": 8}, lab=0, pilot=0), [LEAD])
+    spec = write_campaign(
+        tmp_path,
+        SPEC.replace("per_campaign: 2, per_site: 2", "per_campaign: 2, per_site: 8").replace(
+            "saturday", "cancelled"
+        ),
+    )
+    run_id = service.start_run(
+        campaign=str(spec),
+        run_id=None,
+        requested_by=None,
+        dry_run=False,
+        clock_kind="simulated",
+        start_at=datetime(2026, 11, 7, 1, 0, tzinfo=UTC),
+        params={},
+        flow_run_id=None,
+    )
+    service.detect(RunContext.load(run_id))
+    service.plan(RunContext.load(run_id))
+    ids = gating.ring_requests(RunContext.load(run_id), "all")
+    gating.apply_approvals(RunContext.load(run_id), "all", ids)
+    ctx = RunContext.load(run_id)
+    with store.session() as s:
+        jobs = load_jobs(s, run_id)
+        advisories = load_advisories(s, [p for j in jobs for p in j.patches])
+    resolver = ctx.calendars()
+    reason: list[str | None] = [None]
+    finished: list[str] = []
+
+    def on_change(job: object) -> None:
+        finished.append(job.host.key)  # type: ignore[attr-defined]
+        if len(finished) == 2:
+            reason[0] = "cancelled by lead: change freeze"
+
+    async def run() -> object:
+        runner = WaveRunner(
+            jobs=jobs,
+            advisories=advisories,
+            calendars={j.calendar: resolver.by_key(j.calendar) for j in jobs if j.calendar},
+            endpoint=ctx.endpoints(),
+            policy=Policy.from_spec(ctx.spec),
+            clock=ctx.clock,
+            ledger=JobLedger(store, run_id, now=ctx.clock.now),
+            on_change=on_change,
+            stop=lambda: reason[0],
+        )
+        return await runner.run()
+
+    run_async(ctx.clock, run())
+    with store.session() as s:
+        states = {j.host.key: (j.state.value, j.error) for j in load_jobs(s, run_id)}
+    done = [k for k, (state, _) in states.items() if state == "succeeded"]
+    skipped = [
+        k
+        for k, (state, err) in states.items()
+        if state == "skipped" and err == "cancelled by lead: change freeze"
+    ]
+    # Two at a time: the first to finish freed a slot for a third; the cancel came when the
+    # second finished. The third (running) finishes, the other five never start.
+    assert len(done) == 3 and len(skipped) == 5
+    fleet = EndpointFactory().fleet
+    assert all(not fleet.installed(k) for k in skipped)

@@ -388,3 +388,14 @@ def decision_time(session: Session, request_id: str, wall: datetime) -> datetime
     if run is not None and run.clock_kind == "simulated" and run.clock is not None:
         return max(run.clock, row.requested_at) if row else run.clock
     return wall
+
+
+def cancel_pending(session: Session, *, run_id: str, now: datetime) -> list[str]:
+    """A cancelled run's undecided requests can no longer be decided (audited)."""
+    cancelled = []
+    for row in session.scalars(
+        select(ApprovalRow).where(ApprovalRow.run_id == run_id, ApprovalRow.status == "pending")
+    ):
+        _set_status(session, row, ApprovalStatus.CANCELLED, now)
+        cancelled.append(row.id)
+    return cancelled

@@ -120,6 +120,7 @@ class WaveRunner:
         ledger: JobLedger,
         slots: Slots | None = None,
         on_change: Callable[[JobRecord], None] | None = None,
+        stop: Callable[[], str | None] | None = None,
     ) -> None:
         self.jobs = list(jobs)
         self.advisories = advisories
@@ -130,6 +131,7 @@ class WaveRunner:
         self.ledger = ledger
         self.slots = slots or Slots(policy)
         self.on_change = on_change
+        self.stop = stop  # returns why the run must stop (cancelled), or None
         self.result = WaveResult()
         self._size = len(self.jobs)
         self._aborted = asyncio.Event()
@@ -151,6 +153,15 @@ class WaveRunner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._aborted.wait(), timeout=delay)
 
+    def _halted(self) -> str | None:
+        """Why this wave starts nothing more: its own abort, or the run being cancelled."""
+        if self.result.aborted:
+            return self.result.abort_reason or "wave aborted"
+        reason = self.stop() if self.stop is not None else None
+        if reason:
+            self._aborted.set()  # wake jobs waiting for a window so they skip now
+        return reason
+
     async def _job(self, job: JobRecord) -> None:
         if job.state.terminal:
             self._count(job)
@@ -164,8 +175,9 @@ class WaveRunner:
         est = timedelta(seconds=max(1, job.est_seconds))
         cal = self._calendar(job)
         while True:
-            if self.result.aborted and not resume:
-                await self._skip(job, self.result.abort_reason or "wave aborted")
+            halted = None if resume else self._halted()
+            if halted:
+                await self._skip(job, halted)
                 return
             now = self.clock.now()
             if cal is not None and not can_start(cal, now, est):
@@ -195,8 +207,9 @@ class WaveRunner:
                 await tenant_sem.acquire()
             try:
                 async with self.slots.campaign:
-                    if self.result.aborted and not resume:
-                        await self._skip(job, self.result.abort_reason or "wave aborted")
+                    halted = None if resume else self._halted()
+                    if halted:
+                        await self._skip(job, halted)
                         return True
                     cal = self._calendar(job)
                     est = timedelta(seconds=max(1, job.est_seconds))

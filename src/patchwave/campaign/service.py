@@ -3,6 +3,7 @@ hosts. The Prefect tasks in ``tasks/campaign.py`` wrap them one to one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -277,6 +278,21 @@ def _unscanned(
     ]
 
 
+def _throttled(check: Callable[[], str | None], every: float = 2.0) -> Callable[[], str | None]:
+    """Ask ``check`` at most every ``every`` real seconds (it reads the store)."""
+    import time
+
+    state: dict[str, Any] = {"at": 0.0, "value": None}
+
+    def cached() -> str | None:
+        now = time.monotonic()
+        if state["value"] is None and now - state["at"] >= every:
+            state["at"], state["value"] = now, check()
+        return state["value"]  # type: ignore[no-any-return]
+
+    return cached
+
+
 def deploy_wave(ctx: RunContext, ring_name: str, wave: int, on_change: Any = None) -> WaveResult:
     """Run one wave of a ring on the campaign clock."""
     with ctx.store.session() as session:
@@ -308,6 +324,7 @@ def deploy_wave(ctx: RunContext, ring_name: str, wave: int, on_change: Any = Non
 
     async def _run() -> WaveResult:
         runner = WaveRunner(
+            stop=_throttled(lambda: cancel_reason(ctx.run_id, ctx.store)),
             jobs=jobs,
             advisories=advisories,
             calendars=calendars,
@@ -565,3 +582,39 @@ def record_event(
                 )
             ],
         )
+
+
+def request_cancel(run_id: str, *, actor: str, reason: str, store: Store | None = None) -> str:
+    """Ask a run to stop: hosts already being patched finish (a half-patched host is worse than
+    either state), nothing new starts, the rest is skipped with the reason. Returns the status
+    the run had."""
+    store = store or open_store()
+    with store.session() as session:
+        run = get_run(session, run_id)
+        if run.status in FINAL_RUN_STATES:
+            return run.status
+        summary = dict(run.summary or {})
+        summary["cancel"] = {"by": actor, "reason": reason, "at": iso(datetime.now(UTC))}
+        run.summary = summary
+        append(session, [AuditEvent(actor=actor, action="run.cancel_requested", run_id=run_id,
+                                    subject=run.campaign, details={"reason": reason})])  # fmt: skip
+        return run.status
+
+
+def close_approvals(ctx: RunContext) -> list[str]:
+    """Cancel the run's undecided approval requests (so a late click cannot decide them)."""
+    from patchwave.campaign.approvals import cancel_pending
+
+    with ctx.store.session() as session:
+        return cancel_pending(session, run_id=ctx.run_id, now=ctx.clock.now())
+
+
+def cancel_reason(run_id: str, store: Store | None = None) -> str | None:
+    """Why the run must stop, when someone asked it to (``None`` otherwise)."""
+    store = store or open_store()
+    with store.session() as session:
+        run = session.get(CampaignRunRow, run_id)
+        cancel = (run.summary or {}).get("cancel") if run else None
+    if not cancel:
+        return None
+    return f"cancelled by {cancel['by']}: {cancel['reason']}"

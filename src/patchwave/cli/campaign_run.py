@@ -278,3 +278,34 @@ def show(
             if j.state.value in ("failed", "skipped", "rolled_back"):
                 t.add_row(j.host.key, j.ring, j.state.value, j.failed_step or "", j.error or "")
         console.print(t)
+
+
+@campaign_app.command("cancel")
+@handle_errors
+def cancel(
+    run_id: Annotated[str, typer.Argument(help="The run to stop.")],
+    *,
+    as_: Annotated[str, typer.Option("--as", help="Who cancels (audited).")],
+    reason: Annotated[str, typer.Option(help="Why (audited, shown on every skipped host).")],
+) -> None:
+    """Stop a run: hosts being patched finish, nothing new starts, the rest is skipped."""
+    from patchwave.campaign.approvals import requests_for_run
+    from patchwave.campaign.prefect_resume import resume_paused_run
+    from patchwave.campaign.service import request_cancel
+    from patchwave.store import open_store
+
+    store = open_store()
+    status = request_cancel(run_id, actor=as_, reason=reason, store=store)
+    if status in ("completed", "halted", "rejected", "expired", "failed", "cancelled"):
+        raise UserError(f"run {run_id} is already {status}: nothing to cancel")
+    # A run paused for approval would only notice at its next poll: wake it now.
+    with store.session() as session:
+        paused = {v.flow_run_id for v in requests_for_run(session, run_id, status="pending")}
+    for flow_run_id in paused - {None}:
+        resume_paused_run(
+            flow_run_id, approver="patchwave:cancel", approve=False, comment=reason, request_id=""
+        )
+    console.print(
+        f"run {run_id}: cancel requested by {as_} ({reason}); it stops at the next "
+        "host start (hosts being patched finish first)"
+    )

@@ -41,6 +41,7 @@ class ApprovalStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"  # the run was cancelled before anyone decided
 
 
 @dataclass(frozen=True, slots=True)

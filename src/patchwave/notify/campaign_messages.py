@@ -221,7 +221,7 @@ def approval_decided(session: Session, request_id: str) -> ApprovalDecided | Non
         )
     )
     run = session.get(CampaignRunRow, row.run_id)
-    if row.status == "expired":
+    if row.status in ("expired", "cancelled"):
         # Nobody (or not enough people) decided in time: the buttons must go all the same.
         tenants = sorted(str(t) for t in row.tenants or ())
         return ApprovalDecided(
@@ -229,8 +229,8 @@ def approval_decided(session: Session, request_id: str) -> ApprovalDecided | Non
             campaign=run.campaign if run else row.run_id,
             run_id=row.run_id,
             ring=row.ring,
-            decision="expired",
-            decided_by="nobody in time",
+            decision="expired" if row.status == "expired" else "cancelled",
+            decided_by="nobody in time" if row.status == "expired" else "the run was cancelled",
             decided_at=row.decided_at or row.expires_at,
             via="auto",
             plan_hash=row.plan_hash,

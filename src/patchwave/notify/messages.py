@@ -231,7 +231,7 @@ class CampaignCompleted:
     kind: ClassVar[str] = "campaign_completed"
     run_id: str
     campaign: str
-    status: Literal["completed", "halted", "rejected", "expired", "failed"]
+    status: Literal["completed", "halted", "rejected", "expired", "failed", "cancelled"]
     started_at: datetime
     finished_at: datetime
     hosts: int
@@ -261,7 +261,7 @@ class ApprovalDecided:
     campaign: str
     run_id: str
     ring: str
-    decision: Literal["approved", "rejected", "expired"]
+    decision: Literal["approved", "rejected", "expired", "cancelled"]
     decided_by: str
     decided_at: datetime
     via: Literal["slack", "prefect-ui", "cli", "auto"]

@@ -20,7 +20,7 @@ from patchwave.notify.messages import (
 )
 from patchwave.store.tables import CampaignRunRow
 
-FINAL_STATUSES = ("completed", "halted", "rejected", "expired", "failed")
+FINAL_STATUSES = ("completed", "halted", "rejected", "expired", "failed", "cancelled")
 RUNNING_STATES = frozenset(
     {"queued", "prechecked", "snapshotted", "installing", "rebooting", "verifying", "rolling_back"}
 )
