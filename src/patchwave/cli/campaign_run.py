@@ -202,6 +202,11 @@ def run(
         raise UserError(f"--clock {clock!r}: expected system or simulated")
     if sim_profile not in ("default", "reliable"):
         raise UserError(f"--sim-profile {sim_profile!r}: expected default or reliable")
+    # Check the campaign file before starting Prefect (seconds) and leaving a failed flow run.
+    from patchwave.campaign.context import resolve_campaign_path
+    from patchwave.spec import load_campaign
+
+    load_campaign(resolve_campaign_path(campaign))
     result = _run_flow(
         sim_profile=sim_profile,
         campaign=campaign,
