@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import JSON, Connection, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 
@@ -29,12 +29,19 @@ def bulk_insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
     tbl = cast(Table, table)
     conn = session.connection()
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        from psycopg.types.json import Jsonb
+
         columns = list(rows[0])
+        # COPY bypasses SQLAlchemy's JSON type: wrap those values so psycopg writes JSON text
+        # (a bare list would go out as a PostgreSQL array literal).
+        json_columns = {c for c in columns if isinstance(tbl.c[c].type, JSON)}
         raw = conn.connection.driver_connection
         quoted = ", ".join(f'"{c}"' for c in columns)
         with raw.cursor() as cur, cur.copy(f'COPY "{tbl.name}" ({quoted}) FROM STDIN') as copy:  # type: ignore[union-attr]
             for row in rows:
-                copy.write_row([_plain(row[c]) for c in columns])
+                copy.write_row(
+                    [Jsonb(row[c]) if c in json_columns else _plain(row[c]) for c in columns]
+                )
         return
     if conn.dialect.name == "sqlite":
         _sqlite_executemany(conn, tbl, rows)
