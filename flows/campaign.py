@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 
 from flows.approval_gate import wait_for_approvals
-from patchwave.campaign import service
+from patchwave.campaign import cancel, forecast, service
 from patchwave.campaign.context import RunContext
 from patchwave.campaign.runs import get_run, ring_state, ring_waves
 from patchwave.clock import SimulatedClock
@@ -67,7 +67,7 @@ def _human_clock(ctx: RunContext) -> Callable[[], datetime]:
 
 def _notify_clients_before_window(run_id: str, ring: str) -> None:
     ctx = RunContext.load(run_id)
-    first_start = service.refresh_forecast(ctx, ring)
+    first_start = forecast.refresh_forecast(ctx, ring)
     lead = ctx.spec.notify.client_notice
     if lead is not None and first_start is not None:
         wait = (first_start - lead - ctx.clock.now()).total_seconds()
@@ -110,7 +110,7 @@ def _finish(run_id: str, status: str, *, error: str | None = None) -> dict[str, 
 
 def _cancel(run_id: str, ring_index: int, reason: str) -> dict[str, Any]:
     get_run_logger().warning("run %s: %s", run_id, reason)
-    for request_id in service.close_approvals(RunContext.load(run_id)):
+    for request_id in cancel.close_approvals(RunContext.load(run_id)):
         announce_approval_decision(request_id)  # its Slack buttons go
     skip_remaining_task(run_id, ring_index, reason)
     return _finish(run_id, "cancelled")
@@ -190,7 +190,7 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
     ctx = RunContext.load(run_id)
     spec = ctx.spec
     for index, ring in enumerate(spec.rings):
-        if cancelled := service.cancel_reason(run_id):
+        if cancelled := cancel.cancel_reason(run_id):
             return _cancel(run_id, index, cancelled)
         with ctx.store.session() as session:
             state = ring_state(get_run(session, run_id), ring.name)
@@ -213,13 +213,13 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
                 request_ids=request_ids,
                 now=now,
                 poll_seconds=float(ctx.params.get("approval_poll_seconds", 2)),
-                stop=lambda: service.cancel_reason(run_id),
+                stop=lambda: cancel.cancel_reason(run_id),
             )
             if isinstance(ctx.clock, SimulatedClock):
                 ctx.clock.advance_to(now())
                 ctx.save_clock()
             service.set_status(ctx, "running")
-            if cancelled := service.cancel_reason(run_id):
+            if cancelled := cancel.cancel_reason(run_id):
                 return _cancel(run_id, index, cancelled)
             for request_id in request_ids:
                 announce_approval_decision(request_id)
@@ -235,9 +235,9 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         with ctx.store.session() as session:
             waves = ring_waves(session, run_id, ring.name)
         for wave in waves:
-            if service.cancel_reason(run_id):
+            if cancel.cancel_reason(run_id):
                 break  # the rest of the ring is skipped below with the reason
-            timeout = service.wave_timeout_seconds(ctx, ring.name, wave)
+            timeout = forecast.wave_timeout_seconds(ctx, ring.name, wave)
             result = deploy_wave_task.with_options(timeout_seconds=timeout)(
                 run_id, ring.name, wave, service.wave_size(ctx, ring.name, wave)
             )
@@ -253,7 +253,7 @@ def _run(run_id: str, summary: dict[str, Any], dry_run: bool) -> dict[str, Any]:
                 break
         # 3. verify (always: hosts touched before a cancel are re-scanned), soak, health, gate
         verify_ring_task(run_id, ring.name)
-        if cancelled := service.cancel_reason(run_id):
+        if cancelled := cancel.cancel_reason(run_id):
             return _cancel(run_id, index, cancelled)
         ctx = RunContext.load(run_id)
         soak = ring.gate.soak.total_seconds()

@@ -3,14 +3,13 @@ hosts. The Prefect tasks in ``tasks/campaign.py`` wrap them one to one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from patchwave.campaign.cancel import cancel_reason, throttled
 from patchwave.campaign.context import RunContext, resolve_campaign_path
 from patchwave.campaign.crash import crashpoint
 from patchwave.campaign.engine import Policy, Slots, WaveResult, WaveRunner
@@ -39,9 +38,8 @@ from patchwave.scanning import ScanSummary, scan_and_store
 from patchwave.spec import load_campaign, spec_hash
 from patchwave.store import Store, open_store
 from patchwave.store.audit import AuditEvent, append
-from patchwave.store.bulk import bulk_update
 from patchwave.store.inventory_repo import load_tenants
-from patchwave.store.tables import CampaignRunRow, HostJobRow
+from patchwave.store.tables import CampaignRunRow
 
 
 def start_run(
@@ -278,21 +276,6 @@ def _unscanned(
     ]
 
 
-def _throttled(check: Callable[[], str | None], every: float = 2.0) -> Callable[[], str | None]:
-    """Ask ``check`` at most every ``every`` real seconds (it reads the store)."""
-    import time
-
-    state: dict[str, Any] = {"at": 0.0, "value": None}
-
-    def cached() -> str | None:
-        now = time.monotonic()
-        if state["value"] is None and now - state["at"] >= every:
-            state["at"], state["value"] = now, check()
-        return state["value"]  # type: ignore[no-any-return]
-
-    return cached
-
-
 def deploy_wave(ctx: RunContext, ring_name: str, wave: int, on_change: Any = None) -> WaveResult:
     """Run one wave of a ring on the campaign clock."""
     with ctx.store.session() as session:
@@ -324,7 +307,7 @@ def deploy_wave(ctx: RunContext, ring_name: str, wave: int, on_change: Any = Non
 
     async def _run() -> WaveResult:
         runner = WaveRunner(
-            stop=_throttled(lambda: cancel_reason(ctx.run_id, ctx.store)),
+            stop=throttled(lambda: cancel_reason(ctx.run_id, ctx.store)),
             jobs=jobs,
             advisories=advisories,
             calendars=calendars,
@@ -457,12 +440,6 @@ def gate(
     return decision
 
 
-def report_dir(run_id: str) -> Path:
-    from patchwave.settings import get_settings
-
-    return get_settings().effective_report_dir / run_id
-
-
 def current_runs(store: Store | None = None, limit: int = 20) -> list[CampaignRunRow]:
     store = store or open_store()
     with store.session() as session:
@@ -481,83 +458,6 @@ def set_ring(ctx: RunContext, ring: str, **values: Any) -> None:
 def wave_size(ctx: RunContext, ring: str, wave: int) -> int:
     with ctx.store.session() as session:
         return len(load_jobs(session, ctx.run_id, ring=ring, wave=wave))
-
-
-def forecast(spec_ref: str, *, start: datetime | None = None, store: Store | None = None) -> Any:
-    """Plan a campaign from the findings already in the store, touching no host."""
-    from patchwave.campaign.context import CalendarResolverCache
-    from patchwave.store.inventory_repo import load_calendars, load_sites
-
-    store = store or open_store()
-    spec = load_campaign(resolve_campaign_path(spec_ref))
-    with store.session() as session:
-        candidates = gather_candidates(session, spec)
-        history = duration_history(session)
-        extra = {**load_calendars(session), **spec.calendars}
-        resolver = CalendarResolverCache(spec, extra, load_sites(session), load_tenants(session))
-    return spec, plan_campaign(
-        spec, candidates, calendar_for=resolver, start=start or datetime.now(UTC), history=history
-    )
-
-
-def wave_timeout_seconds(ctx: RunContext, ring: str, wave: int) -> int:
-    """A ceiling for one wave task: until the latest forecast finish of its hosts (windows
-    included), plus two host timeouts and six hours of slack; one hour of real time on the
-    simulated clock. Per-host timeouts inside the wave are the real limits; this only stops a
-    wave task that hangs."""
-    if ctx.clock.simulated:
-        return 3600
-    with ctx.store.session() as session:
-        latest = session.scalar(
-            select(func.max(HostJobRow.planned_end)).where(
-                HostJobRow.run_id == ctx.run_id, HostJobRow.ring == ring, HostJobRow.wave == wave
-            )
-        )
-    horizon = max(0.0, (latest - ctx.clock.now()).total_seconds()) if latest else 0.0
-    slack = 2 * ctx.spec.deployment.host_timeout.total_seconds() + 6 * 3600
-    return int(horizon + slack)
-
-
-def refresh_forecast(ctx: RunContext, ring: str) -> datetime | None:
-    """Re-forecast a ring's approved jobs from now (approvals may have taken days since the
-    plan) and store it; returns when the ring's first host should start."""
-    from patchwave.campaign.plan import PlannedJob, RingPlan, forecast_ring
-    from patchwave.domain.models import Tier
-
-    with ctx.store.session() as session:
-        jobs = [
-            j for j in load_jobs(session, ctx.run_id, ring=ring) if j.state is JobState.APPROVED
-        ]
-    if not jobs:
-        return None
-    resolver = ctx.calendars()
-    planned = tuple(
-        PlannedJob(
-            host=j.host,
-            ring=ring,
-            ring_index=j.ring_index,
-            wave=j.wave,
-            patches=j.patches,
-            top_tier=Tier.P4,
-            top_score=0,
-            kev=False,
-            reboot_expected=j.reboot_required,
-            est_seconds=j.est_seconds,
-            calendar=resolver.by_key(j.calendar) if j.calendar else None,
-        )
-        for j in jobs
-    )
-    ring_plan = RingPlan(ring, jobs[0].ring_index, planned, 0, "", ())
-    forecast, _, _ = forecast_ring(ctx.spec, ring_plan, ctx.clock.now())
-    ids = {j.host.key: j.id for j in jobs}
-    rows = [
-        {"id": ids[p.host.key], "planned_start": p.planned_start, "planned_end": p.planned_end}
-        for p in forecast.jobs
-    ]
-    with ctx.store.session() as session:
-        bulk_update(session, HostJobRow.__table__, rows, key="id")
-    starts = [p.planned_start for p in forecast.jobs if p.planned_start]
-    return min(starts) if starts else None
 
 
 def record_event(
@@ -582,39 +482,3 @@ def record_event(
                 )
             ],
         )
-
-
-def request_cancel(run_id: str, *, actor: str, reason: str, store: Store | None = None) -> str:
-    """Ask a run to stop: hosts already being patched finish (a half-patched host is worse than
-    either state), nothing new starts, the rest is skipped with the reason. Returns the status
-    the run had."""
-    store = store or open_store()
-    with store.session() as session:
-        run = get_run(session, run_id)
-        if run.status in FINAL_RUN_STATES:
-            return run.status
-        summary = dict(run.summary or {})
-        summary["cancel"] = {"by": actor, "reason": reason, "at": iso(datetime.now(UTC))}
-        run.summary = summary
-        append(session, [AuditEvent(actor=actor, action="run.cancel_requested", run_id=run_id,
-                                    subject=run.campaign, details={"reason": reason})])  # fmt: skip
-        return run.status
-
-
-def close_approvals(ctx: RunContext) -> list[str]:
-    """Cancel the run's undecided approval requests (so a late click cannot decide them)."""
-    from patchwave.campaign.approvals import cancel_pending
-
-    with ctx.store.session() as session:
-        return cancel_pending(session, run_id=ctx.run_id, now=ctx.clock.now())
-
-
-def cancel_reason(run_id: str, store: Store | None = None) -> str | None:
-    """Why the run must stop, when someone asked it to (``None`` otherwise)."""
-    store = store or open_store()
-    with store.session() as session:
-        run = session.get(CampaignRunRow, run_id)
-        cancel = (run.summary or {}).get("cancel") if run else None
-    if not cancel:
-        return None
-    return f"cancelled by {cancel['by']}: {cancel['reason']}"

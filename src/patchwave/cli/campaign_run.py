@@ -38,7 +38,7 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Forecast rings, waves and windows from the stored findings, without touching any host."""
-    from patchwave.campaign.service import forecast
+    from patchwave.campaign.forecast import forecast
 
     spec, the_plan = forecast(campaign, start=_parse_time(start))
     if as_json:
@@ -295,8 +295,8 @@ def cancel(
 ) -> None:
     """Stop a run: hosts being patched finish, nothing new starts, the rest is skipped."""
     from patchwave.campaign.approvals import requests_for_run
+    from patchwave.campaign.cancel import request_cancel
     from patchwave.campaign.prefect_resume import resume_paused_run
-    from patchwave.campaign.service import request_cancel
     from patchwave.store import open_store
 
     store = open_store()
