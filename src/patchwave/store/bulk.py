@@ -1,12 +1,13 @@
-"""Bulk inserts: PostgreSQL COPY, multi-row executemany elsewhere.
+"""Bulk writes: PostgreSQL COPY, multi-row INSERTs on SQLite, executemany updates.
 
 The scan of a 10,000-host fleet writes ~200,000 findings; one INSERT per row would make the
-database the bottleneck. COPY streams them in one statement on PostgreSQL; SQLite's executemany
-runs one prepared statement in C over all rows.
+database the bottleneck. COPY streams them in one statement on PostgreSQL; on SQLite each INSERT
+carries thousands of rows.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -72,21 +73,48 @@ def bulk_update(
     session.execute(stmt, [{**{c: r[c] for c in columns}, f"b_{key}": r[key]} for r in rows])
 
 
+# SQLite >= 3.32 accepts 32,766 parameters per statement (999 before).
+_SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+
+
 def _sqlite_executemany(conn: Connection, tbl: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Multi-row INSERTs: thousands of rows per statement (2,978 findings at 11 columns)."""
     columns = list(rows[0])
-    sql = (
-        f'INSERT INTO "{tbl.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
-        f"VALUES ({', '.join('?' for _ in columns)})"
+    per_statement = max(1, _SQLITE_MAX_VARIABLES // len(columns))
+    head = (
+        f'INSERT INTO "{tbl.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) VALUES '
     )
-    _sqlite_run(conn, tbl, columns, sql, rows)
+    one = f"({', '.join('?' for _ in columns)})"
+    convert = _row_converter(conn, tbl, columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(
+                head + ",".join([one] * len(chunk)), [v for row in chunk for v in convert(row)]
+            )
+    finally:
+        cursor.close()
 
 
 def _sqlite_run(
     conn: Connection, tbl: Table, columns: list[str], sql: str, rows: Sequence[dict[str, Any]]
 ) -> None:
-    """executemany on the raw sqlite3 cursor with each column's bind conversion memoised:
-    findings repeat a handful of timestamps and deadlines, so converting each distinct value
-    once removes most of SQLAlchemy's per-row cost."""
+    """executemany of one statement on the raw sqlite3 cursor (updates)."""
+    convert = _row_converter(conn, tbl, columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, (convert(row) for row in rows))
+    finally:
+        cursor.close()
+
+
+def _row_converter(
+    conn: Connection, tbl: Table, columns: list[str]
+) -> Callable[[dict[str, Any]], list[Any]]:
+    """Each column's SQLAlchemy bind conversion, memoised per distinct value: findings repeat a
+    handful of timestamps and deadlines, so converting each distinct value once removes most of
+    SQLAlchemy's per-row cost."""
     dialect = conn.dialect
     converters: list[Callable[[Any], Any]] = []
     for name in columns:
@@ -109,11 +137,11 @@ def _sqlite_run(
 
         converters.append(convert)
     pairs = list(zip(columns, converters, strict=True))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, ([conv(row[c]) for c, conv in pairs] for row in rows))
-    finally:
-        cursor.close()
+
+    def row_values(row: dict[str, Any]) -> list[Any]:
+        return [conv(row[c]) for c, conv in pairs]
+
+    return row_values
 
 
 def _identity(value: Any) -> Any:
