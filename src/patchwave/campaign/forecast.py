@@ -83,7 +83,7 @@ def refresh_forecast(ctx: RunContext, ring: str) -> datetime | None:
         )
         for j in jobs
     )
-    ring_plan = RingPlan(ring, jobs[0].ring_index, planned, 0, "", ())
+    ring_plan = RingPlan(ring, jobs[0].ring_index, planned, 0, "")
     forecast, _, _ = forecast_ring(ctx.spec, ring_plan, ctx.clock.now())
     ids = {j.host.key: j.id for j in jobs}
     rows = [

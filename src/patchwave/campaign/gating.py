@@ -4,8 +4,6 @@ will not run."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +13,7 @@ from sqlalchemy import Table, bindparam, select, update
 from patchwave.campaign.approvals import auto_approve, create_request, requests_for_run
 from patchwave.campaign.context import RunContext
 from patchwave.campaign.crash import crashpoint
+from patchwave.campaign.plan import plan_hash
 from patchwave.campaign.runs import (
     JobRecord,
     get_run,
@@ -27,11 +26,6 @@ from patchwave.domain.approval import ApprovalStatus
 from patchwave.domain.models import JobState, Risk, Tier
 from patchwave.store.audit import AuditEvent, append
 from patchwave.store.tables import AdvisoryRow, FindingRow, HostJobRow
-
-
-def _hash(payload: object) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
 
 _UNKNOWN_RISK = Risk(Tier.P4, 0, (), date.max)
 
@@ -129,14 +123,14 @@ def ring_requests(ctx: RunContext, ring_name: str) -> list[str]:
                 "reboot": any(p["reboot"] for p in ordered),
                 "tiers": {t.value: sum(1 for p in ordered if p["tier"] == t.value) for t in Tier},
             }
-            plan_hash = _hash(
+            request_hash = plan_hash(
                 [spec.name, ring_name, tenants, sorted((j.host.key, j.patches) for j in group)]
             )
             request = create_request(
                 session,
                 run_id=ctx.run_id,
                 ring=ring_name,
-                plan_hash=plan_hash,
+                plan_hash=request_hash,
                 tenants=tenants,
                 approver_groups=ring.approval.approvers,
                 min_approvers=ring.approval.min_approvers,

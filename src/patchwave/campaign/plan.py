@@ -1,4 +1,4 @@
-"""The campaign planner: pure. Hosts and their findings in, rings, waves, approval requests and a
+"""The campaign planner: pure. Hosts and their findings in, rings, waves and a
 forecast out — no store, no network, no Prefect (gather inputs, decide, then apply).
 
 - Scope: the spec's scope, never quarantined hosts.
@@ -18,7 +18,6 @@ import hashlib
 import heapq
 import json
 import math
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -57,37 +56,12 @@ class PlannedJob:
 
 
 @dataclass(frozen=True, slots=True)
-class PatchSummary:
-    id: str
-    title: str
-    tier: Tier
-    kev: bool
-    hosts: int
-    reboot: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalPlan:
-    """One approval request to make for a ring (per tenant when tenant admins approve)."""
-
-    ring: str
-    tenants: tuple[str, ...]
-    plan_hash: str
-    critical: bool
-    auto: bool
-    auto_reason: str
-    hosts: int
-    patches: tuple[PatchSummary, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class RingPlan:
     name: str
     index: int
     jobs: tuple[PlannedJob, ...]
     waves: int
     plan_hash: str
-    approvals: tuple[ApprovalPlan, ...]
 
     @property
     def tenants(self) -> tuple[str, ...]:
@@ -109,7 +83,8 @@ class Plan:
         return [j for r in self.rings for j in r.jobs]
 
 
-def _hash(payload: object) -> str:
+def plan_hash(payload: object) -> str:
+    """SHA-256 of a plan's canonical JSON: what an approval is bound to."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -155,57 +130,6 @@ def _assign_rings(
         remaining = [h for h in remaining if h.key not in taken_keys]
     unassigned = [(h, "not selected by any ring") for h in remaining]
     return assigned, unassigned
-
-
-def _approvals(
-    spec: CampaignSpec,
-    ring_index: int,
-    jobs: Sequence[PlannedJob],
-    details: Mapping[str, list[tuple[Advisory, Risk, bool]]],
-) -> tuple[ApprovalPlan, ...]:
-    ring = spec.rings[ring_index]
-    if not jobs:
-        return ()
-    per_tenant = "tenant-admins" in ring.approval.approvers and not ring.approval.is_auto
-    groups: dict[tuple[str, ...], list[PlannedJob]] = defaultdict(list)
-    for job in jobs:
-        groups[(job.host.tenant,) if per_tenant else ()].append(job)
-    plans = []
-    for key, group in sorted(groups.items()):
-        tenants = key or tuple(sorted({j.host.tenant for j in group}))
-        items = [item for j in group for item in details[j.host.key]]
-        summary = _summarise(items)
-        critical = (
-            spec.kind.value == "emergency"
-            or any(kev for _, _, kev in items)
-            or any(risk.tier is Tier.P1 for _, risk, _ in items)
-        )
-        auto, reason = ring.approval.is_auto, "approval: auto in the campaign"
-        rule = ring.approval.auto_approve_if
-        if not auto and rule is not None and rule.allows((a, r.tier) for a, r, _ in items):
-            auto, reason = True, "auto_approve_if rule matched"
-        plan_hash = _hash(
-            [spec.name, ring.name, tenants, sorted((j.host.key, j.patches) for j in group)]
-        )
-        plans.append(
-            ApprovalPlan(ring.name, tenants, plan_hash, critical, auto, reason, len(group), summary)
-        )
-    return tuple(plans)
-
-
-def _summarise(items: Sequence[tuple[Advisory, Risk, bool]]) -> tuple[PatchSummary, ...]:
-    by_id: dict[str, list[tuple[Advisory, Risk, bool]]] = defaultdict(list)
-    for item in items:
-        by_id[item[0].id].append(item)
-    out = []
-    for adv_id, group in by_id.items():
-        adv = group[0][0]
-        tier = min((r.tier for _, r, _ in group), key=lambda t: t.rank)
-        out.append(
-            PatchSummary(adv_id, adv.title, tier, group[0][2], len(group), adv.reboot_required)
-        )
-    out.sort(key=lambda p: (not p.kev, p.tier.rank, -p.hosts, p.id))
-    return tuple(out)
 
 
 def plan_campaign(
@@ -257,17 +181,8 @@ def plan_campaign(
                 )
             )
         waves = math.ceil(len(jobs) / wave_size) if jobs else 0
-        ring_hash = _hash([spec.name, ring.name, sorted((j.host.key, j.patches) for j in jobs)])
-        rings.append(
-            RingPlan(
-                ring.name,
-                index,
-                tuple(jobs),
-                waves,
-                ring_hash,
-                _approvals(spec, index, jobs, details),
-            )
-        )
+        ring_hash = plan_hash([spec.name, ring.name, sorted((j.host.key, j.patches) for j in jobs)])
+        rings.append(RingPlan(ring.name, index, tuple(jobs), waves, ring_hash))
     forecast, unschedulable = forecast_plan(spec, rings, start)
     return Plan(
         campaign=spec.name,
