@@ -353,7 +353,7 @@ def decide_pending(
     request_id: str | None = None,
 ) -> list[tuple[RequestView, DecisionResult]]:
     """Decide every pending request of a run (or one) as ``approver_name``; each through
-    ``decide`` (authorised and audited one by one)."""
+    ``decide`` (authorised and audited one by one), at ``decision_time`` of ``now``."""
     pending = [
         v
         for v in requests_for_run(session, run_id, status="pending")
@@ -370,7 +370,7 @@ def decide_pending(
                 approver_label=approver_name,
                 approve=approve,
                 channel=channel,
-                now=now,
+                now=decision_time(session, view.request.id, now),
                 comment=comment,
             ),
         )

@@ -38,16 +38,14 @@ def approve(
 
     store = open_store()
     with store.session() as session:
-        run = get_run(session, run_id)
-        # A simulated-clock run decides on its own clock, so expiry means the same thing there.
-        now = run.clock if run.clock_kind == "simulated" and run.clock else datetime.now(UTC)
+        get_run(session, run_id)
         results = decide_pending(
             session,
             run_id=run_id,
             approver_name=as_,
             approve=not reject,
             channel="cli",
-            now=now,
+            now=datetime.now(UTC),
             comment=comment,
             request_id=request,
         )

@@ -70,9 +70,14 @@ class _DemoApprover(threading.Thread):
     def run(self) -> None:
         from sqlalchemy import select
 
-        from patchwave.campaign.approvals import decide, get_request, load_approver
+        from patchwave.campaign.approvals import (
+            decide,
+            decision_time,
+            get_request,
+            load_approver,
+        )
         from patchwave.campaign.prefect_resume import resume_paused_run
-        from patchwave.store.tables import ApprovalRow, CampaignRunRow
+        from patchwave.store.tables import ApprovalRow
 
         while not self.stop.wait(1.5):
             with self.store.session() as session:
@@ -94,12 +99,7 @@ class _DemoApprover(threading.Thread):
                     if self.slack is not None and row.ring == "broad" and row.slack_ts:
                         todo.append((get_request(session, row.id), None))
                         continue
-                    run = session.get(CampaignRunRow, row.run_id)
-                    now = (
-                        run.clock
-                        if run and run.clock_kind == "simulated" and run.clock
-                        else datetime.now(UTC)
-                    )
+                    now = decision_time(session, row.id, datetime.now(UTC))
                     result = decide(
                         session,
                         request_id=row.id,
