@@ -36,17 +36,15 @@ deployment:
 """
 
 
-def _prepared_run(tmp_path: Path) -> tuple[str, Path]:
-    store = open_store()
-    seed(store, tmp_path, fleet_rows({"acme": 3}, lab=0, pilot=0), [LEAD])
-    spec = write_campaign(tmp_path, SPEC)
+def _approved_run(spec: Path, *, start_at: datetime = MONDAY) -> str:
+    """A run of ``spec`` detected, planned and approved (its ring "all"), ready to deploy."""
     run_id = service.start_run(
         campaign=str(spec),
         run_id=None,
         requested_by=None,
         dry_run=False,
         clock_kind="simulated",
-        start_at=MONDAY,
+        start_at=start_at,
         params={},
         flow_run_id=None,
     )
@@ -54,6 +52,14 @@ def _prepared_run(tmp_path: Path) -> tuple[str, Path]:
     service.plan(RunContext.load(run_id))
     ids = gating.ring_requests(RunContext.load(run_id), "all")
     gating.apply_approvals(RunContext.load(run_id), "all", ids)
+    return run_id
+
+
+def _prepared_run(tmp_path: Path) -> tuple[str, Path]:
+    store = open_store()
+    seed(store, tmp_path, fleet_rows({"acme": 3}, lab=0, pilot=0), [LEAD])
+    spec = write_campaign(tmp_path, SPEC)
+    run_id = _approved_run(spec, start_at=MONDAY)
     return run_id, spec
 
 
@@ -119,20 +125,7 @@ def test_abort_wakes_jobs_waiting_for_a_later_window(tmp_path: Path) -> None:
     with store.session() as s:
         apply_inventory(s, load_inventory(inv))
     spec = write_campaign(tmp_path, TWO_NIGHTS)
-    run_id = service.start_run(
-        campaign=str(spec),
-        run_id=None,
-        requested_by=None,
-        dry_run=False,
-        clock_kind="simulated",
-        start_at=MONDAY,
-        params={},
-        flow_run_id=None,
-    )
-    service.detect(RunContext.load(run_id))
-    service.plan(RunContext.load(run_id))
-    ids = gating.ring_requests(RunContext.load(run_id), "all")
-    gating.apply_approvals(RunContext.load(run_id), "all", ids)
+    run_id = _approved_run(spec, start_at=MONDAY)
     result = service.deploy_wave(RunContext.load(run_id), "all", 0)
     assert result.aborted and (result.failed, result.skipped) == (1, 1)
     with store.session() as s:
@@ -157,20 +150,7 @@ def test_a_cancelled_run_starts_no_new_host_and_finishes_the_running_ones(tmp_pa
             "saturday", "cancelled"
         ),
     )
-    run_id = service.start_run(
-        campaign=str(spec),
-        run_id=None,
-        requested_by=None,
-        dry_run=False,
-        clock_kind="simulated",
-        start_at=datetime(2026, 11, 7, 1, 0, tzinfo=UTC),
-        params={},
-        flow_run_id=None,
-    )
-    service.detect(RunContext.load(run_id))
-    service.plan(RunContext.load(run_id))
-    ids = gating.ring_requests(RunContext.load(run_id), "all")
-    gating.apply_approvals(RunContext.load(run_id), "all", ids)
+    run_id = _approved_run(spec, start_at=datetime(2026, 11, 7, 1, 0, tzinfo=UTC))
     ctx = RunContext.load(run_id)
     with store.session() as s:
         jobs = load_jobs(s, run_id)
