@@ -10,14 +10,3 @@ from patchwave.errors import is_transient
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     """Retry only errors marked ``Transient`` (timeouts, dropped connections, 5xx)."""
     return isinstance(state.data, BaseException) and is_transient(state.data)
-
-
-def thread_runner(max_workers: int) -> Any:
-    """A bounded thread-pool task runner (Prefect's default is unbounded).
-
-    Typed ``Any``: Prefect's flow decorator annotates ``TaskRunner[PrefectFuture]`` while the
-    thread-pool runner is ``TaskRunner[PrefectConcurrentFuture]``, which mypy treats as invariant.
-    """
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    return ThreadPoolTaskRunner(max_workers=max_workers)

@@ -113,10 +113,6 @@ def get_run(session: Session, run_id: str) -> CampaignRunRow:
     return run
 
 
-def run_spec(run: CampaignRunRow) -> CampaignSpec:
-    return CampaignSpec.model_validate(run.spec)
-
-
 def update_summary(session: Session, run_id: str, **values: Any) -> dict[str, Any]:
     run = get_run(session, run_id)
     summary = dict(run.summary or {})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,8 +30,3 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 # JSONB on PostgreSQL, JSON (text) elsewhere.
 Json = JSON().with_variant(JSONB(), "postgresql")
-
-
-def json_list(value: Any) -> list[Any]:
-    """A JSON column read back as a list (None -> [])."""
-    return list(value) if value else []
