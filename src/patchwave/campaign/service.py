@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from patchwave.campaign.cancel import cancel_reason, throttled
 from patchwave.campaign.context import RunContext, resolve_campaign_path
@@ -39,7 +39,7 @@ from patchwave.spec import load_campaign, spec_hash
 from patchwave.store import Store, open_store
 from patchwave.store.audit import AuditEvent, append
 from patchwave.store.inventory_repo import load_tenants
-from patchwave.store.tables import CampaignRunRow
+from patchwave.store.tables import CampaignRunRow, HostJobRow
 
 
 def start_run(
@@ -456,8 +456,18 @@ def set_ring(ctx: RunContext, ring: str, **values: Any) -> None:
 
 
 def wave_size(ctx: RunContext, ring: str, wave: int) -> int:
+    """How many host jobs a wave holds (a count: the wave task loads the jobs itself)."""
     with ctx.store.session() as session:
-        return len(load_jobs(session, ctx.run_id, ring=ring, wave=wave))
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    HostJobRow.run_id == ctx.run_id,
+                    HostJobRow.ring == ring,
+                    HostJobRow.wave == wave,
+                )
+            )
+            or 0
+        )
 
 
 def record_event(
